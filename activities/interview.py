@@ -1,0 +1,143 @@
+"""Side effects of an interview: the plan, the transcript in Postgres, answer scoring and the report.
+
+Every write is idempotent (keyed by room and turn number) because Temporal retries activities.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from statistics import mean
+
+import msgspec
+from temporalio import activity
+
+from activities.llm import Interviewer
+from activities.question_bank import QuestionBank
+from schema.interview import (
+    AnswerEvaluation,
+    DimensionScore,
+    EvaluateRequest,
+    InterviewPlan,
+    InterviewReport,
+    PlanRequest,
+    ReportRequest,
+    TurnRecord,
+    Weakness,
+)
+from schema.tables import InterviewReport as ReportRow
+from schema.tables import Room, TranscriptTurn
+
+# Which report dimension each stage's scores feed.
+DIMENSION_OF_STAGE = {"intro": "communication", "behavioural": "behavioural_star", "knowledge": "knowledge"}
+WEAK_SCORE = 2.5
+QUOTE_CHARS = 160
+
+
+class InterviewActivities:
+    def __init__(self, interviewer: Interviewer, bank: QuestionBank) -> None:
+        self._interviewer = interviewer
+        self._bank = bank
+
+    @activity.defn
+    async def plan_interview(self, request: PlanRequest) -> InterviewPlan:
+        return InterviewPlan(questions=self._bank.plan(request.role, request.difficulty), provider="question-bank")
+
+    @activity.defn
+    async def record_turn(self, turn: TurnRecord) -> None:
+        await TranscriptTurn.insert(
+            TranscriptTurn(
+                room=turn.room_id,
+                seq=turn.seq,
+                speaker=turn.speaker,
+                stage=turn.stage,
+                question_id=turn.question_id,
+                text=turn.text,
+                provider=turn.provider,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        ).on_conflict(target=(TranscriptTurn.room, TranscriptTurn.seq), action="DO NOTHING")
+
+    @activity.defn
+    async def evaluate_answer(self, request: EvaluateRequest) -> AnswerEvaluation:
+        row = (
+            await TranscriptTurn.select(TranscriptTurn.text)
+            .where((TranscriptTurn.room == request.room_id) & (TranscriptTurn.seq == request.seq))
+            .first()
+        )
+        if row is None:
+            raise LookupError(f"turn {request.seq} of room {request.room_id} was not recorded")
+        evaluation = await self._interviewer.evaluate(self._bank.get(request.question_id), row["text"])
+        await TranscriptTurn.update(
+            {
+                TranscriptTurn.score: evaluation.score,
+                TranscriptTurn.evaluation: msgspec.json.encode(evaluation).decode(),
+            }
+        ).where((TranscriptTurn.room == request.room_id) & (TranscriptTurn.seq == request.seq))
+        return evaluation
+
+    @activity.defn
+    async def write_report(self, request: ReportRequest) -> InterviewReport:
+        turns = (
+            await TranscriptTurn.select(
+                TranscriptTurn.stage, TranscriptTurn.question_id, TranscriptTurn.text, TranscriptTurn.evaluation
+            )
+            .where((TranscriptTurn.room == request.room_id) & (TranscriptTurn.speaker == "candidate"))
+            .order_by(TranscriptTurn.seq)
+        )
+        scored = [
+            (turn, msgspec.json.decode(turn["evaluation"], type=AnswerEvaluation))
+            for turn in turns
+            if turn["evaluation"] is not None and self._bank.get(turn["question_id"]).key_points
+        ]
+        report = build_report(request.room_id, scored, self._interviewer.provider)
+        now = dt.datetime.now(dt.UTC)
+        await ReportRow.insert(
+            ReportRow(room=request.room_id, body=msgspec.json.encode(report).decode(), provider=report.provider)
+        ).on_conflict(
+            target=ReportRow.room,
+            action="DO UPDATE",
+            values=[ReportRow.body, ReportRow.provider],
+        )
+        await Room.update({Room.status: "ended", Room.ended_at: now}).where(Room.id == request.room_id)
+        return report
+
+
+def build_report(
+    room_id: str, scored: list[tuple[dict[str, object], AnswerEvaluation]], default_provider: str
+) -> InterviewReport:
+    by_dimension: dict[str, list[tuple[dict[str, object], AnswerEvaluation]]] = defaultdict(list)
+    for turn, evaluation in scored:
+        by_dimension[DIMENSION_OF_STAGE.get(str(turn["stage"]), "knowledge")].append((turn, evaluation))
+    dimensions = [
+        DimensionScore(
+            dimension=name,
+            score=round(mean(e.score for _, e in items), 2),
+            evidence="; ".join(e.feedback for _, e in items),
+        )
+        for name, items in sorted(by_dimension.items())
+    ]
+    strengths = sorted({point for _, e in scored if e.score >= 4 for point in e.covered})
+    weaknesses = [
+        Weakness(
+            topic=", ".join(e.missing) or str(turn["question_id"]),
+            evidence=f"{turn['question_id']}: “{_quote(str(turn['text']))}” ({e.feedback})",
+        )
+        for turn, e in scored
+        if e.score < WEAK_SCORE
+    ]
+    providers = sorted({e.provider for _, e in scored}) or [default_provider]
+    return InterviewReport(
+        room_id=room_id,
+        overall=round(mean(e.score for _, e in scored), 2) if scored else 0.0,
+        dimensions=dimensions,
+        strengths=strengths,
+        weaknesses=weaknesses,
+        answered=len(scored),
+        provider=", ".join(providers),
+    )
+
+
+def _quote(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= QUOTE_CHARS else flat[: QUOTE_CHARS - 1] + "…"

@@ -1,0 +1,71 @@
+"""The starter question bank (question_bank.json) and the deterministic plan drawn from it."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import msgspec
+
+from schema.interview import Difficulty, PlannedQuestion, Stage
+
+BANK_PATH = Path(__file__).with_name("question_bank.json")
+# One question per stage, knowledge twice: intro, behavioural, knowledge x2, candidate questions.
+PLAN_SHAPE: tuple[Stage, ...] = ("intro", "behavioural", "knowledge", "knowledge", "candidate_questions")
+DIFFICULTY_ORDER: tuple[Difficulty, ...] = ("easy", "medium", "hard")
+
+
+class KeyPoint(msgspec.Struct, frozen=True):
+    name: str
+    cues: list[str]  # lower-case phrases whose presence shows the point was made
+
+
+class BankQuestion(msgspec.Struct, frozen=True):
+    id: str
+    stage: Stage
+    roles: list[str]  # "*" matches every role
+    difficulty: Difficulty | str  # "*" for any
+    text: str
+    key_points: list[KeyPoint]
+
+
+class _Bank(msgspec.Struct, frozen=True):
+    version: int
+    questions: list[BankQuestion]
+
+
+class QuestionBank:
+    def __init__(self, questions: list[BankQuestion]) -> None:
+        self._questions = questions
+        self._by_id = {q.id: q for q in questions}
+
+    @classmethod
+    @cache
+    def packaged(cls) -> QuestionBank:
+        return cls(msgspec.json.decode(BANK_PATH.read_bytes(), type=_Bank).questions)
+
+    def get(self, question_id: str) -> BankQuestion:
+        return self._by_id[question_id]
+
+    def plan(self, role: str, difficulty: Difficulty) -> list[PlannedQuestion]:
+        """The same role and difficulty always give the same plan (the offline interviewer is deterministic)."""
+        chosen: list[BankQuestion] = []
+        for stage in PLAN_SHAPE:
+            candidates = [q for q in self._questions if q.stage == stage and q not in chosen]
+            candidates.sort(key=lambda q: self._fit(q, role, difficulty))
+            if candidates:
+                chosen.append(candidates[0])
+        return [PlannedQuestion(id=q.id, stage=q.stage, text=q.text) for q in chosen]
+
+    @staticmethod
+    def _fit(question: BankQuestion, role: str, difficulty: Difficulty) -> tuple[int, int, str]:
+        """Sort key, best first: the role named outright, then difficulty distance, then id for stability."""
+        words = role.lower().replace("-", " ").split()
+        role_rank = 0 if any(r in words for r in question.roles) else 1 if "*" in question.roles else 2
+        if question.difficulty == "*":
+            distance = 0
+        else:
+            distance = abs(
+                DIFFICULTY_ORDER.index(difficulty) - DIFFICULTY_ORDER.index(question.difficulty)  # type: ignore[arg-type]
+            )
+        return (role_rank, distance, question.id)

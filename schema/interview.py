@@ -1,0 +1,180 @@
+"""Structs of the interview: REST bodies, workflow and activity inputs/outputs. New fields get defaults."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+Difficulty = Literal["easy", "medium", "hard"]
+Stage = Literal["intro", "behavioural", "knowledge", "candidate_questions", "wrap_up"]
+Speaker = Literal["candidate", "ai", "human"]
+JobStatus = Literal["queued", "running", "completed", "failed"]
+
+Role = Annotated[str, msgspec.Meta(min_length=2, max_length=80)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+MessageText = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+
+
+class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Request bodies: an unknown field is a client mistake worth a 400, not something to ignore."""
+
+
+# --- REST ------------------------------------------------------------------------------------------------------
+
+
+class CreateRoom(Body):
+    role: Role
+    candidate_name: Name
+    difficulty: Difficulty = "medium"
+
+
+class RoomCreated(msgspec.Struct, kw_only=True):
+    room_id: str
+    workflow_id: str
+    access_token: str  # present it as `Authorization: Bearer <token>` on this room's routes
+
+
+class RoomView(msgspec.Struct, kw_only=True):
+    room_id: str
+    workflow_id: str
+    role: str
+    candidate_name: str
+    mode: str
+    status: str
+    stage: Stage | None
+    difficulty: Difficulty
+    questions_asked: int
+    questions_planned: int
+
+
+class TranscriptEntry(msgspec.Struct, kw_only=True):
+    seq: int
+    speaker: Speaker
+    stage: Stage
+    text: str
+    question_id: str | None
+    created_at: str
+
+
+class TranscriptPage(msgspec.Struct, kw_only=True):
+    items: list[TranscriptEntry]
+    next_cursor: int | None  # pass as `cursor` for the next page; None at the end
+
+
+class SendMessage(Body):
+    text: MessageText
+
+
+class JobAccepted(msgspec.Struct, kw_only=True):
+    job_id: str
+    workflow_id: str
+    status: JobStatus
+
+
+class JobView(msgspec.Struct, kw_only=True, omit_defaults=True):
+    job_id: str
+    status: JobStatus
+    result: InterviewerReply | None = None
+    error: str | None = None
+
+
+# --- the workflow ----------------------------------------------------------------------------------------------
+
+
+class PlannedQuestion(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    stage: Stage
+    text: str
+
+
+class InterviewStart(msgspec.Struct, frozen=True, kw_only=True):
+    room_id: str
+    role: str
+    candidate_name: str
+    difficulty: Difficulty
+
+
+class PlanRequest(msgspec.Struct, frozen=True, kw_only=True):
+    role: str
+    difficulty: Difficulty
+
+
+class InterviewPlan(msgspec.Struct, frozen=True, kw_only=True):
+    questions: list[PlannedQuestion]
+    provider: str
+
+
+class TurnRecord(msgspec.Struct, frozen=True, kw_only=True):
+    room_id: str
+    seq: int
+    speaker: Speaker
+    stage: Stage
+    text: str
+    question_id: str | None = None
+    provider: str | None = None
+
+
+class EvaluateRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """Which stored candidate turn to score; the text itself stays in Postgres."""
+
+    room_id: str
+    seq: int
+    question_id: str
+
+
+class AnswerEvaluation(msgspec.Struct, frozen=True, kw_only=True):
+    score: float  # 0..5
+    covered: list[str]
+    missing: list[str]
+    feedback: str
+    acknowledgement: str  # what the interviewer says before moving on
+    provider: str  # e.g. "offline:question-bank" or "openai:gpt-4o-mini"
+
+
+class InterviewerReply(msgspec.Struct, frozen=True, kw_only=True):
+    text: str
+    stage: Stage
+    difficulty: Difficulty
+    question_id: str | None
+    finished: bool  # no more questions: the room can be ended
+    provider: str
+
+
+class InterviewState(msgspec.Struct, frozen=True, kw_only=True):
+    stage: Stage | None
+    difficulty: Difficulty
+    questions_asked: int
+    questions_planned: int
+    ended: bool
+
+
+class ReportRequest(msgspec.Struct, frozen=True, kw_only=True):
+    room_id: str
+
+
+class DimensionScore(msgspec.Struct, frozen=True, kw_only=True):
+    dimension: str
+    score: float  # 0..5
+    evidence: str
+
+
+class Weakness(msgspec.Struct, frozen=True, kw_only=True):
+    topic: str
+    evidence: str
+
+
+class InterviewReport(msgspec.Struct, frozen=True, kw_only=True):
+    room_id: str
+    overall: float  # 0..5
+    dimensions: list[DimensionScore]
+    strengths: list[str]
+    weaknesses: list[Weakness]
+    answered: int
+    provider: str  # who scored the answers; an offline score says so
+
+
+class InterviewOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    room_id: str
+    overall: float
+    provider: str

@@ -1,0 +1,11 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from schema.tables import InterviewReport, Room, TranscriptTurn
+
+APP_CONFIG = AppConfig(
+    app_name="mocki",
+    migrations_folder_path=str(Path(__file__).parent / "migrations"),
+    table_classes=[Room, TranscriptTurn, InterviewReport],
+)

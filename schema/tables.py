@@ -1,0 +1,37 @@
+"""Piccolo tables. The DDL lives in migrations/ (raw SQL, with its constraints); these mirror it."""
+
+from piccolo.columns import JSONB, UUID, Integer, Real, Text, Timestamptz, Varchar
+from piccolo.columns.column_types import ForeignKey
+from piccolo.table import Table
+
+
+class Room(Table):
+    id = UUID(primary_key=True)
+    role = Varchar(length=80)
+    difficulty = Varchar(length=10)
+    mode = Varchar(length=10)
+    status = Varchar(length=10)
+    candidate_name = Varchar(length=120)
+    created_at = Timestamptz()
+    ended_at = Timestamptz(null=True, default=None)
+
+
+class TranscriptTurn(Table):
+    room = ForeignKey(references=Room)
+    seq = Integer()
+    speaker = Varchar(length=10)
+    stage = Varchar(length=20)
+    question_id = Varchar(length=60, null=True, default=None)
+    text = Text()
+    provider = Varchar(length=80, null=True, default=None)
+    # Set on candidate turns once the interviewer model has scored them.
+    score = Real(null=True, default=None)
+    evaluation = JSONB(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class InterviewReport(Table):
+    room = ForeignKey(references=Room, primary_key=True)
+    body = JSONB()
+    provider = Varchar(length=80)
+    created_at = Timestamptz()

@@ -1,0 +1,218 @@
+"""`mocki` command line: up | demo | api | worker | migrate | setup."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from stack import binaries
+from stack.services import Endpoints, LocalStack, StackError
+from stack.settings import Settings, SettingsError, load_settings
+from stack.supervisor import ProcessSpec, ServiceFailed, Supervisor, port_open
+
+SYSTEM_PACKAGES = {"redis-server": "redis-server", "espeak-ng": "espeak-ng"}  # command -> Debian package
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="mocki", description="AI mock interviews.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="start the whole stack and the app; Ctrl-C stops everything")
+    commands.add_parser("demo", help="start the stack, run a scripted text interview, print its report, stop")
+    commands.add_parser("api", help="serve the API (service URLs must be set, as `mocki up` does)")
+    worker = commands.add_parser("worker", help="run the Temporal worker (service URLs must be set)")
+    worker.add_argument("--ready-file", type=Path, help="touched once the worker polls its task queue")
+    commands.add_parser("migrate", help="apply database migrations to DATABASE_URL")
+    commands.add_parser("setup", help="install missing system packages and build the Go binaries once")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.command == "up":
+            up(settings)
+        elif args.command == "demo":
+            demo(settings)
+        elif args.command == "api":
+            serve_api(settings)
+        elif args.command == "worker":
+            asyncio.run(run_worker(settings, args.ready_file))
+        elif args.command == "migrate":
+            asyncio.run(migrate(external_endpoints(settings).database_url))
+        elif args.command == "setup":
+            setup()
+    except (SettingsError, StackError, ServiceFailed, binaries.BinaryUnavailable) as exc:
+        print(f"mocki: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+# --- set-up ---------------------------------------------------------------------------------------------------
+
+
+def setup() -> None:
+    missing = [pkg for cmd, pkg in SYSTEM_PACKAGES.items() if shutil.which(cmd) is None]
+    if missing:
+        if os.geteuid() != 0 or shutil.which("apt-get") is None:
+            raise StackError(
+                f"missing system packages: {' '.join(missing)}; install them "
+                f"(Debian/Ubuntu: sudo apt-get install -y {' '.join(missing)}) and run `make install` again"
+            )
+        binaries.log(f"installing {' '.join(missing)} with apt-get")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", *missing]):
+            if subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=False).returncode != 0:
+                raise StackError(f"`{' '.join(command)}` failed; install {' '.join(missing)} by hand")
+    for tool in binaries.TOOLS:
+        path = binaries.ensure(tool)
+        binaries.log(f"{tool.name} {tool.version}: {path}")
+
+
+# --- processes ------------------------------------------------------------------------------------------------
+
+
+def external_endpoints(settings: Settings) -> Endpoints:
+    """The endpoints of a process started by `mocki up` (or pointed at the user's own services)."""
+    missing = [
+        name
+        for name, value in (
+            ("DATABASE_URL", settings.database_url),
+            ("REDIS_URL", settings.redis_url),
+            ("TEMPORAL_ADDRESS", settings.temporal_address),
+            ("LIVEKIT_URL", settings.livekit_url),
+        )
+        if not value
+    ]
+    if missing:
+        raise SettingsError(f"{', '.join(missing)} not set: start everything with `mocki up`, or set them")
+    return Endpoints(
+        database_url=settings.database_url or "",
+        redis_url=settings.redis_url or "",
+        temporal_address=settings.temporal_address or "",
+        livekit_url=settings.livekit_url or "",
+    )
+
+
+async def migrate(database_url: str) -> None:
+    from stack import database
+
+    database.bind(database_url)
+    await database.migrate()
+
+
+def serve_api(settings: Settings) -> None:
+    import uvicorn
+
+    from web.app import create_app
+
+    app = create_app(settings, external_endpoints(settings))
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="warning")
+
+
+async def run_worker(settings: Settings, ready_file: Path | None) -> None:
+    from stack import database
+    from stack.temporal import connect
+    from workflows.worker import interview_worker
+
+    endpoints = external_endpoints(settings)
+    db = database.bind(endpoints.database_url)
+    await db.start_connection_pool()
+    client = await connect(endpoints.temporal_address, settings.temporal_namespace)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with interview_worker(client, settings):
+            if ready_file:
+                ready_file.touch()  # noqa: ASYNC240 - one tiny local write, once, before serving
+            await stop.wait()
+    finally:
+        await db.close_connection_pool()
+
+
+@contextmanager
+def running_app(settings: Settings) -> Iterator[tuple[Endpoints, str]]:
+    """The embedded stack, migrated, plus the API and the worker as supervised child processes."""
+    stack = LocalStack(settings)
+    endpoints = stack.start()
+    app = Supervisor(stack.data_dir / "logs")
+    try:
+        asyncio.run(migrate(endpoints.database_url))
+        if port_open(settings.api_port):
+            raise StackError(f"port {settings.api_port} for the API is in use; set MOCKI_API_PORT")
+        env = {
+            **os.environ,
+            "MOCKI_DATA_DIR": str(stack.data_dir),
+            "DATABASE_URL": endpoints.database_url,
+            "REDIS_URL": endpoints.redis_url,
+            "TEMPORAL_ADDRESS": endpoints.temporal_address,
+            "LIVEKIT_URL": endpoints.livekit_url,
+        }
+        mocki = [sys.executable, "-m", "stack.cli"]
+        ready_file = stack.data_dir / "run" / "worker.ready"
+        ready_file.unlink(missing_ok=True)
+        app.start(
+            ProcessSpec(
+                "worker",
+                [*mocki, "worker", "--ready-file", str(ready_file)],
+                ready_port=None,
+                env=env,
+                ready_check=ready_file.exists,
+            )
+        )
+        app.start(ProcessSpec("api", [*mocki, "api"], ready_port=settings.api_port, env=env))
+        yield endpoints, settings.public_url or f"http://{settings.api_host}:{settings.api_port}"
+    finally:
+        app.stop()
+        stack.stop()
+
+
+def print_urls(endpoints: Endpoints, api_url: str, namespace: str) -> None:
+    print("\nmocki is running:")
+    print(f"  API            {api_url}")
+    print(f"  API docs       {api_url}/docs  (OpenAPI: {api_url}/docs/openapi.json)")
+    if endpoints.temporal_ui_url:
+        print(f"  Temporal UI    {endpoints.temporal_ui_url}/namespaces/{namespace}/workflows")
+    print(f"  Temporal gRPC  {endpoints.temporal_address}")
+    print(f"  LiveKit        {endpoints.livekit_url}")
+    print(f"  Postgres       {endpoints.database_url}")
+    print(f"  Redis          {endpoints.redis_url}")
+    print("  web room       arrives with the web room issue; use the API meanwhile", flush=True)
+
+
+def up(settings: Settings) -> None:
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    with running_app(settings) as (endpoints, api_url):
+        print_urls(endpoints, api_url, settings.temporal_namespace)
+        print("\nCtrl-C stops everything.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stopped.wait()
+        print("\nstopping...", flush=True)
+
+
+def demo(settings: Settings) -> None:
+    from stack.demo import run_scripted_interview
+
+    with running_app(settings) as (endpoints, api_url):
+        outcome = run_scripted_interview(api_url)
+        print_urls(endpoints, api_url, settings.temporal_namespace)
+        if endpoints.temporal_ui_url:
+            print(
+                f"\nThis interview's workflow: {endpoints.temporal_ui_url}/namespaces/"
+                f"{settings.temporal_namespace}/workflows/{outcome.workflow_id}"
+                "\n(kept in the data folder: run `make up` to browse it in the Temporal UI)"
+            )
+
+
+if __name__ == "__main__":
+    main()

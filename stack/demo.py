@@ -1,0 +1,124 @@
+"""The demo's scripted candidate: a text interview through the public REST API, then the report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import httpx
+import msgspec
+
+from schema.interview import InterviewReport, JobView, RoomCreated, TranscriptPage
+
+# What the scripted candidate says to each question of the bank (strong on some, weak on one, so that
+# the report has both strengths and a weakness to show).
+ANSWERS = {
+    "intro-1": "I'm a backend engineer with five years of experience. Right now I work on payment services in "
+    "Python and Go, and I'm looking for a role where I can own distributed systems end to end.",
+    "beh-conflict": "At the time our team was migrating the billing service, and my task was to choose the queue. "
+    "My manager wanted Kafka; I proposed Postgres with SKIP LOCKED because our volume was small. I wrote a short "
+    "benchmark and we met to compare. As a result we shipped two weeks earlier and reduced operating cost.",
+    "kn-http-idempotency": "An idempotent endpoint has the same effect whether it is called once or repeated. "
+    "For payments the client sends an idempotency key; the server stores the response under that key and "
+    "returns the same response when the request is retried, so the card is charged once.",
+    "kn-db-index": "An index helps lookups.",
+    "kn-rate-limiter": "I'd use a sliding window counter.",
+    "kn-process-thread": "Threads are inside processes.",
+    "cq-1": "How do you help new engineers get productive in their first month?",
+}
+FALLBACK_ANSWER = "I'm not sure; I would look it up and test my assumptions."
+ANSWER_POLL_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    workflow_id: str
+    report: InterviewReport
+
+
+def run_scripted_interview(api_url: str) -> DemoOutcome:
+    with httpx.Client(base_url=api_url, timeout=40) as http:
+        created = msgspec.json.decode(
+            _ok(
+                http.post("/rooms", json={"role": "Backend Engineer", "candidate_name": "Ada", "difficulty": "medium"})
+            ),
+            type=RoomCreated,
+        )
+        http.headers["Authorization"] = f"Bearer {created.access_token}"
+        room = f"/rooms/{created.room_id}"
+        print(f"\n== Mock interview: room {created.room_id} ==\n")
+        question_id = _wait_for_first_question(http, room)
+        cursor = _print_new_turns(http, room, -1)
+        finished = False
+        while not finished:
+            answer = ANSWERS.get(question_id or "", FALLBACK_ANSWER)
+            job = _ok(http.post(f"{room}/ai/message", json={"text": answer}))
+            reply = _await_job(http, room, msgspec.json.decode(job)["job_id"])
+            assert reply.result is not None
+            finished, question_id = reply.result.finished, reply.result.question_id
+            cursor = _print_new_turns(http, room, cursor)
+        _ok(http.post(f"{room}/end"))
+        report = _await_report(http, room)
+    print_report(report)
+    return DemoOutcome(workflow_id=created.workflow_id, report=report)
+
+
+def _print_new_turns(http: httpx.Client, room: str, cursor: int) -> int:
+    page = msgspec.json.decode(_ok(http.get(f"{room}/ai/messages", params={"cursor": cursor})), type=TranscriptPage)
+    for item in page.items:
+        print(f"{'Interviewer' if item.speaker == 'ai' else 'Candidate':>11}: {item.text}\n")
+        cursor = item.seq
+    return cursor
+
+
+def _wait_for_first_question(http: httpx.Client, room: str) -> str | None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        page = msgspec.json.decode(_ok(http.get(f"{room}/ai/messages")), type=TranscriptPage)
+        if page.items:
+            return page.items[0].question_id
+        time.sleep(0.1)
+    raise RuntimeError("the interviewer did not ask a first question within 30 s")
+
+
+def _await_job(http: httpx.Client, room: str, job_id: str) -> JobView:
+    for _ in range(12):
+        view = msgspec.json.decode(
+            _ok(http.get(f"{room}/ai/message/{job_id}", params={"wait": ANSWER_POLL_SECONDS})), type=JobView
+        )
+        if view.status == "completed":
+            return view
+        if view.status == "failed":
+            raise RuntimeError(f"the interviewer failed: {view.error}")
+    raise RuntimeError(f"message job {job_id} did not finish in two minutes")
+
+
+def _await_report(http: httpx.Client, room: str) -> InterviewReport:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        response = http.get(f"{room}/report")
+        if response.status_code == 200:
+            return msgspec.json.decode(response.content, type=InterviewReport)
+        if response.status_code not in (404, 409):
+            _ok(response)
+        time.sleep(0.2)
+    raise RuntimeError("the report was not written within 60 s")
+
+
+def _ok(response: httpx.Response) -> bytes:
+    if response.is_error:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path}: {response.status_code} {response.text}"
+        )
+    return response.content
+
+
+def print_report(report: InterviewReport) -> None:
+    print("== Report ==")
+    print(f"overall {report.overall:.1f} / 5 over {report.answered} scored answers (scored by: {report.provider})")
+    for dimension in report.dimensions:
+        print(f"  {dimension.dimension:<17} {dimension.score:.1f}  {dimension.evidence}")
+    if report.strengths:
+        print("strengths: " + ", ".join(report.strengths))
+    for weakness in report.weaknesses:
+        print(f"weakness:  {weakness.topic}\n           {weakness.evidence}")

@@ -1,0 +1,186 @@
+"""Every setting mocki reads, from the environment, validated once.
+
+`load_settings()` returns one frozen struct or raises `SettingsError` whose message names the variable and
+what is wrong with it, so the CLI can print one readable line and exit. `.env.example` lists the same fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import msgspec
+
+Provider = Literal["auto", "openai", "offline"]
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message is meant for a person."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    # Where embedded services keep their data (Postgres cluster, Redis AOF, Temporal SQLite, logs).
+    data_dir: Path
+    # External services; None means "start the embedded one" (stack/services.py).
+    database_url: str | None = None
+    redis_url: str | None = None
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    livekit_url: str | None = None
+    livekit_api_key: str = "devkey"
+    livekit_api_secret: str = "secret"  # noqa: S105 - livekit-server --dev's well-known local key
+    # The API server.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_url: str | None = None
+    # Signs room access tokens; generated and kept under data_dir when unset.
+    secret_key: str | None = None
+    # Model providers: "auto" uses OpenAI when a key is set, the offline providers otherwise.
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    llm_provider: Provider = "auto"
+    llm_model: str = "gpt-4o-mini"
+    stt_provider: Provider = "auto"
+    stt_model: str = "gpt-4o-mini-transcribe"
+    tts_provider: Provider = "auto"
+    tts_model: str = "gpt-4o-mini-tts"
+    tts_voice: str = "alloy"
+    embedding_provider: Provider = "auto"
+    embedding_model: str = "text-embedding-3-small"
+    # Mail and Gmail.
+    resend_api_key: str | None = None
+    resend_api_url: str = "https://api.resend.com"
+    mail_from: str = "mocki <reminders@mocki.local>"
+    google_client_id: str | None = None
+    google_client_secret: str | None = None
+    google_redirect_uri: str | None = None
+    gmail_api_endpoint: str | None = None
+    # AES-256 master key (base64 of 32 bytes) that wraps per-document and per-token data keys.
+    encryption_master_key: bytes | None = None
+    # Temporal task queues.
+    interview_task_queue: str = "interview"
+
+    def resolved_provider(self, provider: Provider) -> Literal["openai", "offline"]:
+        if provider == "auto":
+            return "openai" if self.openai_api_key else "offline"
+        return provider
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "mocki"
+
+
+def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises ValueError on a non-numeric port
+    except ValueError as exc:
+        raise SettingsError(f"{name}={value!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in schemes or not parts.hostname:
+        wanted = " or ".join(f"{s}://host[:port]/..." for s in schemes)
+        raise SettingsError(f"{name}={value!r} is not a valid URL; expected {wanted}")
+    if port == 0:
+        raise SettingsError(f"{name}={value!r} has port 0")
+    return value
+
+
+def _host_port(name: str, value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"{name}={value!r} must be host:port, e.g. 127.0.0.1:7233")
+    return value
+
+
+def _port(name: str, value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise SettingsError(f"{name}={value!r} must be a port number between 1 and 65535")
+    return int(value)
+
+
+def _provider(name: str, value: str) -> Provider:
+    if value not in ("auto", "openai", "offline"):
+        raise SettingsError(f"{name}={value!r} must be one of: auto, openai, offline")
+    return value  # type: ignore[return-value]
+
+
+def _master_key(name: str, value: str) -> bytes:
+    try:
+        key = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise SettingsError(f"{name} must be base64 (e.g. `openssl rand -base64 32`)") from None
+    if len(key) != 32:
+        raise SettingsError(f"{name} must decode to 32 bytes for AES-256, got {len(key)}")
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PLR0912 - one branch per setting
+    """Read and validate every setting; raises SettingsError with a one-line reason."""
+    env = os.environ if env is None else env
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    fields: dict[str, object] = {"data_dir": Path(get("MOCKI_DATA_DIR") or _default_data_dir())}
+    if value := get("DATABASE_URL"):
+        fields["database_url"] = _url("DATABASE_URL", value, ("postgres", "postgresql"))
+    if value := get("REDIS_URL"):
+        fields["redis_url"] = _url("REDIS_URL", value, ("redis", "rediss"))
+    if value := get("TEMPORAL_ADDRESS"):
+        fields["temporal_address"] = _host_port("TEMPORAL_ADDRESS", value)
+    if value := get("LIVEKIT_URL"):
+        fields["livekit_url"] = _url("LIVEKIT_URL", value, ("ws", "wss", "http", "https"))
+    if value := get("OPENAI_BASE_URL"):
+        fields["openai_base_url"] = _url("OPENAI_BASE_URL", value, ("http", "https"))
+    if value := get("RESEND_API_URL"):
+        fields["resend_api_url"] = _url("RESEND_API_URL", value, ("http", "https"))
+    if value := get("GMAIL_API_ENDPOINT"):
+        fields["gmail_api_endpoint"] = _url("GMAIL_API_ENDPOINT", value, ("http", "https"))
+    if value := get("GOOGLE_REDIRECT_URI"):
+        fields["google_redirect_uri"] = _url("GOOGLE_REDIRECT_URI", value, ("http", "https"))
+    if value := get("MOCKI_PUBLIC_URL"):
+        fields["public_url"] = _url("MOCKI_PUBLIC_URL", value, ("http", "https")).rstrip("/")
+    if value := get("MOCKI_API_PORT"):
+        fields["api_port"] = _port("MOCKI_API_PORT", value)
+    if value := get("ENCRYPTION_MASTER_KEY"):
+        fields["encryption_master_key"] = _master_key("ENCRYPTION_MASTER_KEY", value)
+    if (value := get("MOCKI_SECRET_KEY")) is not None:
+        if len(value) < 32:
+            raise SettingsError("MOCKI_SECRET_KEY must be at least 32 characters")
+        fields["secret_key"] = value
+    for name in ("LLM_PROVIDER", "STT_PROVIDER", "TTS_PROVIDER", "EMBEDDING_PROVIDER"):
+        if value := get(name):
+            fields[name.lower()] = _provider(name, value)
+    plain = {
+        "TEMPORAL_NAMESPACE": "temporal_namespace",
+        "LIVEKIT_API_KEY": "livekit_api_key",
+        "LIVEKIT_API_SECRET": "livekit_api_secret",
+        "MOCKI_API_HOST": "api_host",
+        "OPENAI_API_KEY": "openai_api_key",
+        "LLM_MODEL": "llm_model",
+        "STT_MODEL": "stt_model",
+        "TTS_MODEL": "tts_model",
+        "TTS_VOICE": "tts_voice",
+        "EMBEDDING_MODEL": "embedding_model",
+        "RESEND_API_KEY": "resend_api_key",
+        "MAIL_FROM": "mail_from",
+        "GOOGLE_CLIENT_ID": "google_client_id",
+        "GOOGLE_CLIENT_SECRET": "google_client_secret",
+        "MOCKI_INTERVIEW_TASK_QUEUE": "interview_task_queue",
+    }
+    for env_name, field in plain.items():
+        if value := get(env_name):
+            fields[field] = value
+    settings = Settings(**fields)  # type: ignore[arg-type]
+    for provider_field in ("llm_provider", "stt_provider", "tts_provider", "embedding_provider"):
+        if getattr(settings, provider_field) == "openai" and not settings.openai_api_key:
+            raise SettingsError(f"{provider_field.upper()}=openai needs OPENAI_API_KEY")
+    if len(settings.livekit_api_secret) < 6:
+        raise SettingsError("LIVEKIT_API_SECRET is too short")
+    return settings

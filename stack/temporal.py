@@ -1,0 +1,54 @@
+"""Temporal client factory and the msgspec data converter shared by the API, the workers and the agent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
+from temporalio.converter import (
+    BinaryNullPayloadConverter,
+    BinaryPlainPayloadConverter,
+    BinaryProtoPayloadConverter,
+    CompositePayloadConverter,
+    DataConverter,
+    EncodingPayloadConverter,
+    JSONProtoPayloadConverter,
+)
+
+
+class MsgspecJSONPayloadConverter(EncodingPayloadConverter):
+    """`json/plain` payloads encoded and decoded (typed, validated) by msgspec: our Structs cross as JSON."""
+
+    @property
+    def encoding(self) -> str:
+        return "json/plain"
+
+    def to_payload(self, value: Any) -> Payload | None:
+        try:
+            data = msgspec.json.encode(value)
+        except TypeError:
+            return None
+        return Payload(metadata={"encoding": b"json/plain"}, data=data)
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        return msgspec.json.decode(payload.data, type=Any if type_hint is None else type_hint)
+
+
+class MsgspecPayloadConverter(CompositePayloadConverter):
+    def __init__(self) -> None:
+        super().__init__(
+            BinaryNullPayloadConverter(),
+            BinaryPlainPayloadConverter(),
+            JSONProtoPayloadConverter(),
+            BinaryProtoPayloadConverter(),
+            MsgspecJSONPayloadConverter(),  # last: it takes anything msgspec can encode
+        )
+
+
+DATA_CONVERTER = DataConverter(payload_converter_class=MsgspecPayloadConverter)
+
+
+async def connect(address: str, namespace: str = "default") -> Client:
+    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)

@@ -1,0 +1,55 @@
+"""The Litestar application: `create_app()` wires settings, the database, Redis and Temporal once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from redis.asyncio import Redis
+
+from stack import database
+from stack.services import Endpoints
+from stack.settings import Settings
+from stack.temporal import connect
+from web.guards import RoomTokens, load_or_create_secret
+from web.health import HealthController
+from web.rooms import RoomController
+
+
+def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db = database.bind(endpoints.database_url)
+        await db.start_connection_pool()
+        app.state.temporal = await connect(endpoints.temporal_address, settings.temporal_namespace)
+        app.state.redis = Redis.from_url(endpoints.redis_url)
+        app.state.http = httpx.AsyncClient(timeout=5)
+        try:
+            yield
+        finally:
+            await app.state.http.aclose()
+            await app.state.redis.aclose()
+            await db.close_connection_pool()
+
+    return Litestar(
+        route_handlers=[RoomController, HealthController],
+        lifespan=[lifespan],
+        state=State(
+            {
+                "settings": settings,
+                "endpoints": endpoints,
+                "room_tokens": RoomTokens(load_or_create_secret(settings.secret_key, settings.data_dir)),
+            }
+        ),
+        openapi_config=OpenAPIConfig(
+            title="mocki",
+            version="0.1.0",
+            description="AI mock interviews: rooms, the AI interviewer's conversation, reports.",
+            path="/docs",
+        ),
+        request_max_body_size=64 * 1024,  # every JSON body we take is small; uploads get their own limits
+    )

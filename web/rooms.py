@@ -1,0 +1,240 @@
+"""Rooms and the AI interviewer's conversation: the REST front door of InterviewWorkflow."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_409_CONFLICT
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateStage,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from schema.interview import (
+    CreateRoom,
+    InterviewerReply,
+    InterviewReport,
+    InterviewStart,
+    InterviewState,
+    JobAccepted,
+    JobView,
+    RoomCreated,
+    RoomView,
+    SendMessage,
+    TranscriptEntry,
+    TranscriptPage,
+)
+from schema.tables import InterviewReport as ReportRow
+from schema.tables import Room, TranscriptTurn
+from web.guards import RoomTokens, require_room_token
+from workflows.interview import InterviewWorkflow
+
+MAX_WAIT_SECONDS = 30
+DEFAULT_PAGE, MAX_PAGE = 50, 200
+# Even `wait=0` asks Temporal once whether the job is done; this bounds that one call.
+MIN_POLL_SECONDS = 0.5
+
+
+class ConflictException(ClientException):
+    status_code = HTTP_409_CONFLICT
+
+
+class RoomController(Controller):
+    path = "/rooms"
+    tags = ["rooms"]
+
+    @post("/", status_code=HTTP_201_CREATED, operation_id="createRoom")
+    async def create_room(self, data: CreateRoom, state: State) -> RoomCreated:
+        """Create an interview room and start its interview workflow (workflow id = room id).
+
+        The response's `access_token` is the only key to this room: send it as a Bearer token.
+        """
+        room_id = str(uuid.uuid4())
+        await Room.insert(
+            Room(
+                id=room_id,
+                role=data.role,
+                difficulty=data.difficulty,
+                mode="ai",
+                status="active",
+                candidate_name=data.candidate_name,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+        client: Client = state.temporal
+        try:
+            await client.start_workflow(
+                InterviewWorkflow.run,
+                InterviewStart(
+                    room_id=room_id, role=data.role, candidate_name=data.candidate_name, difficulty=data.difficulty
+                ),
+                id=room_id,
+                task_queue=state.settings.interview_task_queue,
+            )
+        except BaseException:
+            await Room.delete().where(Room.id == room_id)  # no room without its workflow
+            raise
+        tokens: RoomTokens = state.room_tokens
+        return RoomCreated(room_id=room_id, workflow_id=room_id, access_token=tokens.issue(room_id))
+
+    @get("/{room_id:uuid}", guards=[require_room_token], operation_id="getRoom")
+    async def get_room(self, room_id: uuid.UUID, state: State) -> RoomView:
+        """The room, with the interview's stage and progress."""
+        return await _room_view(state.temporal, room_id)
+
+    @post(
+        "/{room_id:uuid}/ai/message",
+        guards=[require_room_token],
+        status_code=HTTP_202_ACCEPTED,
+        operation_id="sendAiMessage",
+    )
+    async def send_message(self, room_id: uuid.UUID, data: SendMessage, state: State) -> JobAccepted:
+        """Give the candidate's answer to the AI interviewer. Poll the returned job for its reply."""
+        await _active_room(room_id)
+        job_id = str(uuid.uuid4())
+        handle = _handle(state.temporal, room_id)
+        try:
+            await handle.start_update(
+                InterviewWorkflow.candidate_message,
+                data,
+                id=job_id,
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            )
+        except WorkflowUpdateFailedError as exc:  # refused by the workflow's validator
+            raise ConflictException(_failure_message(exc)) from exc
+        except RPCError as exc:
+            raise _room_gone(exc) from exc
+        return JobAccepted(job_id=job_id, workflow_id=str(room_id), status="running")
+
+    @get("/{room_id:uuid}/ai/message/{job_id:uuid}", guards=[require_room_token], operation_id="getAiMessage")
+    async def get_message(
+        self,
+        room_id: uuid.UUID,
+        job_id: uuid.UUID,
+        state: State,
+        wait: Annotated[int, Parameter(ge=0, le=MAX_WAIT_SECONDS, description="seconds to long-poll")] = 0,
+    ) -> JobView:
+        """The state of a message job: running, completed with the interviewer's reply, or failed."""
+        await _room(room_id)
+        update = _handle(state.temporal, room_id).get_update_handle(str(job_id), result_type=InterviewerReply)
+        try:
+            reply = await asyncio.wait_for(update.result(), timeout=max(wait, MIN_POLL_SECONDS))
+        except TimeoutError:
+            return JobView(job_id=str(job_id), status="running")
+        except WorkflowUpdateFailedError as exc:
+            return JobView(job_id=str(job_id), status="failed", error=_failure_message(exc))
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise NotFoundException(f"no message job {job_id} in this room") from exc
+            raise
+        return JobView(job_id=str(job_id), status="completed", result=reply)
+
+    @get("/{room_id:uuid}/ai/messages", guards=[require_room_token], operation_id="listAiMessages")
+    async def list_messages(
+        self,
+        room_id: uuid.UUID,
+        cursor: Annotated[int, Parameter(ge=-1, description="last seq already read; -1 for the start")] = -1,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    ) -> TranscriptPage:
+        """The room's transcript, oldest first. Turn numbers only grow, so a cursor never skips or repeats."""
+        await _room(room_id)
+        rows = (
+            await TranscriptTurn.select(
+                TranscriptTurn.seq,
+                TranscriptTurn.speaker,
+                TranscriptTurn.stage,
+                TranscriptTurn.text,
+                TranscriptTurn.question_id,
+                TranscriptTurn.created_at,
+            )
+            .where((TranscriptTurn.room == room_id) & (TranscriptTurn.seq > cursor))
+            .order_by(TranscriptTurn.seq)
+            .limit(limit + 1)
+        )
+        items = [TranscriptEntry(**{**row, "created_at": row["created_at"].isoformat()}) for row in rows[:limit]]
+        return TranscriptPage(items=items, next_cursor=items[-1].seq if len(rows) > limit else None)
+
+    @post("/{room_id:uuid}/end", guards=[require_room_token], status_code=HTTP_202_ACCEPTED, operation_id="endRoom")
+    async def end_room(self, room_id: uuid.UUID, state: State) -> RoomView:
+        """End the interview; the report is written in the background (GET .../report)."""
+        await _active_room(room_id)
+        try:
+            await _handle(state.temporal, room_id).signal(InterviewWorkflow.end)
+        except RPCError as exc:
+            raise _room_gone(exc) from exc
+        return await _room_view(state.temporal, room_id)
+
+    @get("/{room_id:uuid}/report", guards=[require_room_token], operation_id="getReport")
+    async def get_report(self, room_id: uuid.UUID) -> InterviewReport:
+        """The interview report: scores per dimension with evidence, strengths, weaknesses, provider."""
+        row = await _room(room_id)
+        report = await ReportRow.select(ReportRow.body).where(ReportRow.room == room_id).first()
+        if report is None:
+            if row["status"] == "active":
+                raise ConflictException("the interview is still running; end the room first")
+            raise NotFoundException("the report is being written; try again in a moment")
+        return msgspec.json.decode(report["body"], type=InterviewReport)
+
+
+async def _room_view(client: Client, room_id: uuid.UUID) -> RoomView:
+    row = await _room(room_id)
+    live = await _query_state(client, room_id)
+    return RoomView(
+        room_id=str(room_id),
+        workflow_id=str(room_id),
+        role=str(row["role"]),
+        candidate_name=str(row["candidate_name"]),
+        mode=str(row["mode"]),
+        status=str(row["status"]),
+        stage=live.stage if live else None,
+        difficulty=live.difficulty if live else row["difficulty"],  # type: ignore[arg-type]
+        questions_asked=live.questions_asked if live else 0,
+        questions_planned=live.questions_planned if live else 0,
+    )
+
+
+def _handle(client: Client, room_id: uuid.UUID) -> WorkflowHandle[InterviewWorkflow, object]:
+    return client.get_workflow_handle_for(InterviewWorkflow.run, str(room_id))
+
+
+async def _room(room_id: uuid.UUID) -> dict[str, object]:
+    row = await Room.select().where(Room.id == room_id).first()
+    if row is None:
+        raise NotFoundException(f"no room {room_id}")
+    return row
+
+
+async def _active_room(room_id: uuid.UUID) -> dict[str, object]:
+    row = await _room(room_id)
+    if row["status"] != "active":
+        raise ConflictException("this interview has ended")
+    return row
+
+
+async def _query_state(client: Client, room_id: uuid.UUID) -> InterviewState | None:
+    try:
+        return await _handle(client, room_id).query(InterviewWorkflow.state)
+    except RPCError:
+        return None  # no worker to answer, or the workflow is gone: the room row still answers
+
+
+def _room_gone(exc: RPCError) -> Exception:
+    if exc.status == RPCStatusCode.NOT_FOUND:
+        return ConflictException("this interview has ended")
+    return exc
+
+
+def _failure_message(exc: WorkflowUpdateFailedError) -> str:
+    cause = exc.cause
+    return str(getattr(cause, "message", None) or cause or exc)

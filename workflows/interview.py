@@ -1,0 +1,165 @@
+"""One interview room = one InterviewWorkflow (workflow id = room id). Deterministic: all I/O is in activities.
+
+The candidate speaks through the `candidate_message` update: the turn is recorded, scored against the current
+question's rubric, and the interviewer's reply (acknowledgement + next question) is recorded and returned.
+`end` (a signal) closes the room: the report is written and the workflow completes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.interview import InterviewActivities
+    from schema.interview import (
+        Difficulty,
+        EvaluateRequest,
+        InterviewerReply,
+        InterviewOutcome,
+        InterviewStart,
+        InterviewState,
+        PlannedQuestion,
+        PlanRequest,
+        ReportRequest,
+        SendMessage,
+        Speaker,
+        Stage,
+        TurnRecord,
+    )
+
+DB_CALL = {
+    "start_to_close_timeout": timedelta(seconds=10),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=10),
+}
+MODEL_CALL = {
+    "start_to_close_timeout": timedelta(seconds=60),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_attempts=3),
+}
+CLOSING = "That's the end of our interview. Thank you for your time; your report is being prepared."
+
+
+@workflow.defn
+class InterviewWorkflow:
+    def __init__(self) -> None:
+        self._start: InterviewStart | None = None
+        self._plan: list[PlannedQuestion] = []
+        self._asked = 0  # questions put to the candidate so far
+        self._next_seq = 0  # next transcript turn number
+        self._finished = False  # every planned question answered
+        self._ended = False
+        self._turn_lock = asyncio.Lock()  # one candidate turn at a time, in arrival order
+
+    @workflow.run
+    async def run(self, start: InterviewStart) -> InterviewOutcome:
+        self._start = start
+        async with self._turn_lock:
+            plan = await workflow.execute_activity_method(
+                InterviewActivities.plan_interview,
+                PlanRequest(role=start.role, difficulty=start.difficulty),
+                **DB_CALL,
+            )
+            self._plan = plan.questions
+            first = self._plan[0]
+            greeting = f"Hello {start.candidate_name}, welcome to your {start.role} practice interview. "
+            await self._say(greeting + first.text, first, provider=plan.provider)
+            self._asked = 1
+        await workflow.wait_condition(lambda: self._ended)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        report = await workflow.execute_activity_method(
+            InterviewActivities.write_report, ReportRequest(room_id=start.room_id), **DB_CALL
+        )
+        return InterviewOutcome(room_id=start.room_id, overall=report.overall, provider=report.provider)
+
+    @workflow.update
+    async def candidate_message(self, message: SendMessage) -> InterviewerReply:
+        async with self._turn_lock:
+            if self._ended:
+                # Arrived after `end` while waiting for the lock.
+                raise ApplicationError("the interview has ended", type="RoomEnded", non_retryable=True)
+            question = self._plan[self._asked - 1]
+            answer_seq = await self._record("candidate", message.text, question)
+            evaluation = await workflow.execute_activity_method(
+                InterviewActivities.evaluate_answer,
+                EvaluateRequest(room_id=self._room_id, seq=answer_seq, question_id=question.id),
+                **MODEL_CALL,
+            )
+            finished = self._asked >= len(self._plan)
+            self._finished = finished
+            if finished:
+                text, next_question = f"{evaluation.acknowledgement} {CLOSING}", None
+            else:
+                next_question = self._plan[self._asked]
+                text = f"{evaluation.acknowledgement} {next_question.text}"
+                self._asked += 1
+            await self._say(text, next_question or question, provider=evaluation.provider)
+            return InterviewerReply(
+                text=text,
+                stage=(next_question or question).stage,
+                difficulty=self._difficulty,
+                question_id=next_question.id if next_question else None,
+                finished=finished,
+                provider=evaluation.provider,
+            )
+
+    @candidate_message.validator
+    def _accept_message(self, message: SendMessage) -> None:
+        if self._ended:
+            raise ValueError("the interview has ended")
+        if not self._plan:
+            raise ValueError("the interview is still starting; try again in a moment")
+        if self._finished:
+            raise ValueError("every question has been answered; end the room to get the report")
+
+    @workflow.signal
+    def end(self) -> None:
+        self._ended = True
+
+    @workflow.query
+    def state(self) -> InterviewState:
+        current = self._plan[self._asked - 1] if self._asked else None
+        return InterviewState(
+            stage=current.stage if current else None,
+            difficulty=self._difficulty,
+            questions_asked=self._asked,
+            questions_planned=len(self._plan),
+            ended=self._ended,
+        )
+
+    @property
+    def _room_id(self) -> str:
+        assert self._start is not None
+        return self._start.room_id
+
+    @property
+    def _difficulty(self) -> Difficulty:
+        assert self._start is not None
+        return self._start.difficulty
+
+    async def _say(self, text: str, question: PlannedQuestion, *, provider: str) -> None:
+        await self._record("ai", text, question, provider=provider)
+
+    async def _record(
+        self, speaker: Speaker, text: str, question: PlannedQuestion, *, provider: str | None = None
+    ) -> int:
+        seq = self._next_seq
+        self._next_seq += 1
+        stage: Stage = question.stage
+        await workflow.execute_activity_method(
+            InterviewActivities.record_turn,
+            TurnRecord(
+                room_id=self._room_id,
+                seq=seq,
+                speaker=speaker,
+                stage=stage,
+                text=text,
+                question_id=question.id,
+                provider=provider,
+            ),
+            **DB_CALL,
+        )
+        return seq

@@ -1,0 +1,27 @@
+"""Temporal worker: registers the workflows and their activities on the task queue(s)."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.interview import InterviewActivities
+from activities.llm import build_interviewer
+from activities.question_bank import QuestionBank
+from stack.settings import Settings
+from workflows.interview import InterviewWorkflow
+
+
+def interview_worker(client: Client, settings: Settings, *, task_queue: str | None = None) -> Worker:
+    activities = InterviewActivities(build_interviewer(settings), QuestionBank.packaged())
+    return Worker(
+        client,
+        task_queue=task_queue or settings.interview_task_queue,
+        workflows=[InterviewWorkflow],
+        activities=[
+            activities.plan_interview,
+            activities.record_turn,
+            activities.evaluate_answer,
+            activities.write_report,
+        ],
+    )
