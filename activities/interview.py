@@ -99,7 +99,9 @@ class InterviewActivities:
             action="DO UPDATE",
             values=[ReportRow.body, ReportRow.provider],
         )
-        await Room.update({Room.status: "ended", Room.ended_at: now}).where(Room.id == request.room_id)
+        await Room.update({Room.status: "ended", Room.ended_at: now}).where(
+            (Room.id == request.room_id) & (Room.ended_at.is_null())
+        )
         return report
 
 

@@ -142,7 +142,7 @@ async def run_worker(settings: Settings, ready_file: Path | None) -> None:
 @contextmanager
 def running_app(settings: Settings) -> Iterator[tuple[Endpoints, str]]:
     """The embedded stack, migrated, plus the API and the worker as supervised child processes."""
-    stack = LocalStack(settings)
+    stack = LocalStack(settings, ports=settings.stack_ports)
     endpoints = stack.start()
     app = Supervisor(stack.data_dir / "logs")
     try:

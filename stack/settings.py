@@ -34,6 +34,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     livekit_url: str | None = None
     livekit_api_key: str = "devkey"
     livekit_api_secret: str = "secret"  # noqa: S105 - livekit-server --dev's well-known local key
+    # Embedded services on their well-known ports ("fixed") or on any free ones ("free": tests, a second stack).
+    stack_ports: Literal["fixed", "free"] = "fixed"
     # The API server.
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -72,8 +74,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "mocki"
+    # One ignored folder in the working directory (the clone): `make clean` removes it.
+    return Path.cwd() / ".mocki"
 
 
 def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
@@ -146,6 +148,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
         fields["google_redirect_uri"] = _url("GOOGLE_REDIRECT_URI", value, ("http", "https"))
     if value := get("MOCKI_PUBLIC_URL"):
         fields["public_url"] = _url("MOCKI_PUBLIC_URL", value, ("http", "https")).rstrip("/")
+    if value := get("MOCKI_PORTS"):
+        if value not in ("fixed", "free"):
+            raise SettingsError(f"MOCKI_PORTS={value!r} must be fixed or free")
+        fields["stack_ports"] = value
     if value := get("MOCKI_API_PORT"):
         fields["api_port"] = _port("MOCKI_API_PORT", value)
     if value := get("ENCRYPTION_MASTER_KEY"):

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import httpx
 from litestar import Litestar
 from litestar.datastructures import State
+from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from redis.asyncio import Redis
 
@@ -15,6 +16,7 @@ from stack import database
 from stack.services import Endpoints
 from stack.settings import Settings
 from stack.temporal import connect
+from web.errors import EXCEPTION_HANDLERS
 from web.guards import RoomTokens, load_or_create_secret
 from web.health import HealthController
 from web.rooms import RoomController
@@ -38,6 +40,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
     return Litestar(
         route_handlers=[RoomController, HealthController],
         lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         state=State(
             {
                 "settings": settings,
@@ -51,5 +54,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             description="AI mock interviews: rooms, the AI interviewer's conversation, reports.",
             path="/docs",
         ),
+        # Unexpected errors are logged with their traceback (the client gets a plain 500).
+        logging_config=LoggingConfig(log_exceptions="always"),
         request_max_body_size=64 * 1024,  # every JSON body we take is small; uploads get their own limits
     )

@@ -17,6 +17,7 @@ from temporalio.client import (
     Client,
     WorkflowHandle,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
 )
 from temporalio.service import RPCError, RPCStatusCode
@@ -44,6 +45,7 @@ MAX_WAIT_SECONDS = 30
 DEFAULT_PAGE, MAX_PAGE = 50, 200
 # Even `wait=0` asks Temporal once whether the job is done; this bounds that one call.
 MIN_POLL_SECONDS = 0.5
+KNOWN_OUTCOME_SECONDS = 0.01
 
 
 class ConflictException(ClientException):
@@ -105,14 +107,19 @@ class RoomController(Controller):
         job_id = str(uuid.uuid4())
         handle = _handle(state.temporal, room_id)
         try:
-            await handle.start_update(
+            update = await handle.start_update(
                 InterviewWorkflow.candidate_message,
                 data,
                 id=job_id,
                 wait_for_stage=WorkflowUpdateStage.ACCEPTED,
             )
-        except WorkflowUpdateFailedError as exc:  # refused by the workflow's validator
+            # A validator's refusal comes back as the update's outcome, already known: reading it costs no
+            # network call. An accepted update has no outcome yet and the short wait just lapses.
+            await asyncio.wait_for(update.result(), timeout=KNOWN_OUTCOME_SECONDS)
+        except WorkflowUpdateFailedError as exc:
             raise ConflictException(_failure_message(exc)) from exc
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            pass  # accepted and running
         except RPCError as exc:
             raise _room_gone(exc) from exc
         return JobAccepted(job_id=job_id, workflow_id=str(room_id), status="running")
@@ -130,7 +137,7 @@ class RoomController(Controller):
         update = _handle(state.temporal, room_id).get_update_handle(str(job_id), result_type=InterviewerReply)
         try:
             reply = await asyncio.wait_for(update.result(), timeout=max(wait, MIN_POLL_SECONDS))
-        except TimeoutError:
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             return JobView(job_id=str(job_id), status="running")
         except WorkflowUpdateFailedError as exc:
             return JobView(job_id=str(job_id), status="failed", error=_failure_message(exc))
@@ -173,6 +180,8 @@ class RoomController(Controller):
             await _handle(state.temporal, room_id).signal(InterviewWorkflow.end)
         except RPCError as exc:
             raise _room_gone(exc) from exc
+        # Ended from now on for every reader; the workflow writes the report and stamps it again.
+        await Room.update({Room.status: "ended", Room.ended_at: dt.datetime.now(dt.UTC)}).where(Room.id == room_id)
         return await _room_view(state.temporal, room_id)
 
     @get("/{room_id:uuid}/report", guards=[require_room_token], operation_id="getReport")

