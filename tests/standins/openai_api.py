@@ -1,0 +1,117 @@
+"""A local stand-in that speaks OpenAI's REST wire format, for driving the real `openai` SDK in tests.
+
+It answers chat completions, embeddings, speech and transcriptions with fixed, well-formed payloads, records
+what it was sent, and can be told to misbehave (bad JSON, an auth error, a server error).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import wave
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from stack.supervisor import free_port
+
+
+@dataclass
+class Behaviour:
+    chat_content: str = '{"covered": [], "score": 0, "feedback": "", "acknowledgement": "Thanks."}'
+    status: int = 200  # anything else: every call answers with this status and an OpenAI-style error
+    requests: list[tuple[str, Any]] = field(default_factory=list)
+
+
+def _error(status: int) -> web.Response:
+    kinds = {401: "invalid_api_key", 429: "rate_limit_exceeded", 500: "server_error"}
+    body = {"error": {"message": f"stand-in error {status}", "type": kinds.get(status, "error"), "code": None}}
+    return web.json_response(body, status=status)
+
+
+def _silence_wav(seconds: float = 0.5, rate: int = 16000) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes(b"\0\0" * int(seconds * rate))
+    return buffer.getvalue()
+
+
+def build_app(behaviour: Behaviour) -> web.Application:
+    async def chat(request: web.Request) -> web.Response:
+        body = await request.json()
+        behaviour.requests.append(("chat", body))
+        if behaviour.status != 200:
+            return _error(behaviour.status)
+        return web.json_response(
+            {
+                "id": "chatcmpl-standin",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": behaviour.chat_content},
+                    }
+                ],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+            }
+        )
+
+    async def embeddings(request: web.Request) -> web.Response:
+        body = await request.json()
+        behaviour.requests.append(("embeddings", body))
+        if behaviour.status != 200:
+            return _error(behaviour.status)
+        dims = body.get("dimensions", 1536)
+        data = [
+            {"object": "embedding", "index": i, "embedding": [round((i + 1) / dims, 6)] * dims}
+            for i in range(len(body["input"]))
+        ]
+        return web.json_response(
+            {"object": "list", "data": data, "model": body["model"], "usage": {"prompt_tokens": 1, "total_tokens": 1}}
+        )
+
+    async def speech(request: web.Request) -> web.Response:
+        body = await request.json()
+        behaviour.requests.append(("speech", body))
+        if behaviour.status != 200:
+            return _error(behaviour.status)
+        return web.Response(body=_silence_wav(), content_type="audio/wav")
+
+    async def transcriptions(request: web.Request) -> web.Response:
+        form = await request.post()
+        upload = form["file"]
+        assert isinstance(upload, web.FileField)
+        behaviour.requests.append(("transcriptions", {"model": form["model"], "bytes": len(upload.file.read())}))
+        if behaviour.status != 200:
+            return _error(behaviour.status)
+        return web.json_response({"text": " I would use a hash map. "})
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat)
+    app.router.add_post("/v1/embeddings", embeddings)
+    app.router.add_post("/v1/audio/speech", speech)
+    app.router.add_post("/v1/audio/transcriptions", transcriptions)
+    return app
+
+
+@asynccontextmanager
+async def running(behaviour: Behaviour) -> AsyncIterator[str]:
+    """Serve on a free loopback port; yields the base URL to give as OPENAI_BASE_URL."""
+    runner = web.AppRunner(build_app(behaviour))
+    await runner.setup()
+    port = free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        await runner.cleanup()
