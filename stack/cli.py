@@ -181,8 +181,8 @@ def running_app(settings: Settings) -> Iterator[tuple[Endpoints, str]]:
         stack.stop()
 
 
-def print_urls(endpoints: Endpoints, api_url: str, namespace: str) -> None:
-    print("\nmocki is running:")
+def print_urls(endpoints: Endpoints, api_url: str, namespace: str, heading: str) -> None:
+    print(f"\n{heading}")
     print(f"  API            {api_url}")
     print(f"  API docs       {api_url}/docs  (OpenAPI: {api_url}/docs/openapi.json)")
     if endpoints.temporal_ui_url:
@@ -198,7 +198,7 @@ def up(settings: Settings) -> None:
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     with running_app(settings) as (endpoints, api_url):
-        print_urls(endpoints, api_url, settings.temporal_namespace)
+        print_urls(endpoints, api_url, settings.temporal_namespace, "mocki is running:")
         print("\nCtrl-C stops everything.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stopped.wait()
@@ -210,7 +210,7 @@ def demo(settings: Settings) -> None:
 
     with running_app(settings) as (endpoints, api_url):
         outcome = run_scripted_interview(api_url)
-        print_urls(endpoints, api_url, settings.temporal_namespace)
+        print_urls(endpoints, api_url, settings.temporal_namespace, "The demo ran on (stopped when it ends):")
         if endpoints.temporal_ui_url:
             print(
                 f"\nThis interview's workflow: {endpoints.temporal_ui_url}/namespaces/"

@@ -71,6 +71,7 @@ class LocalStack:
         self._durable = durable
         self._supervisor = Supervisor(self.data_dir / "logs")
         self._lock_file: IO[str] | None = None
+        self._temporal_ui_url: str | None = None
 
     def __enter__(self) -> Endpoints:
         return self.start()
@@ -192,8 +193,6 @@ class LocalStack:
         return f"redis://127.0.0.1:{port}/0"
 
     # --- Temporal -------------------------------------------------------------------------------------------
-
-    _temporal_ui_url: str | None = None
 
     def _start_temporal(self) -> str:
         temporal = binaries.ensure(binaries.TEMPORAL)

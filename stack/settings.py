@@ -33,7 +33,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     temporal_namespace: str = "default"
     livekit_url: str | None = None
     livekit_api_key: str = "devkey"
-    livekit_api_secret: str = "secret"  # noqa: S105 - livekit-server --dev's well-known local key
+    # A well-known key pair for the loopback-only embedded LiveKit; set your own for any shared server.
+    livekit_api_secret: str = "mocki-local-livekit-secret-not-for-production"  # noqa: S105
     # Embedded services on their well-known ports ("fixed") or on any free ones ("free": tests, a second stack).
     stack_ports: Literal["fixed", "free"] = "fixed"
     # The API server.
@@ -187,6 +188,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
     for provider_field in ("llm_provider", "stt_provider", "tts_provider", "embedding_provider"):
         if getattr(settings, provider_field) == "openai" and not settings.openai_api_key:
             raise SettingsError(f"{provider_field.upper()}=openai needs OPENAI_API_KEY")
-    if len(settings.livekit_api_secret) < 6:
-        raise SettingsError("LIVEKIT_API_SECRET is too short")
+    if len(settings.livekit_api_secret) < 32:
+        # LiveKit's tokens are HMAC-SHA256: a shorter key is guessable.
+        raise SettingsError("LIVEKIT_API_SECRET must be at least 32 characters")
     return settings

@@ -50,5 +50,6 @@ class MsgspecPayloadConverter(CompositePayloadConverter):
 DATA_CONVERTER = DataConverter(payload_converter_class=MsgspecPayloadConverter)
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
+async def connect(address: str, namespace: str = "default", *, lazy: bool = False) -> Client:
+    """`lazy`: connect on first use, so a process can start (and report) while Temporal is down."""
+    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER, lazy=lazy)

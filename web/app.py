@@ -27,7 +27,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = database.bind(endpoints.database_url)
         await db.start_connection_pool()
-        app.state.temporal = await connect(endpoints.temporal_address, settings.temporal_namespace)
+        app.state.temporal = await connect(endpoints.temporal_address, settings.temporal_namespace, lazy=True)
         app.state.redis = Redis.from_url(endpoints.redis_url)
         app.state.http = httpx.AsyncClient(timeout=5)
         try:

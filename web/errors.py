@@ -1,12 +1,19 @@
-"""Client errors rendered with a message a person understands."""
+"""Errors rendered with a message a person understands: bad input is a 4xx, a backing service down a 503."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from asyncpg.exceptions import PostgresConnectionError
 from litestar import Request, Response
 from litestar.exceptions import ClientException, SerializationException
 from litestar.exceptions.responses import create_exception_response
+from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
+from temporalio.service import RPCError, RPCStatusCode
+
+logger = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5
 
 
 def client_error(request: Request[Any, Any, Any], exc: ClientException) -> Response[Any]:
@@ -16,4 +23,43 @@ def client_error(request: Request[Any, Any, Any], exc: ClientException) -> Respo
     return create_exception_response(request, exc)
 
 
-EXCEPTION_HANDLERS = {ClientException: client_error}
+def _unavailable(service: str) -> Response[Any]:
+    return Response(
+        {
+            "status_code": HTTP_503_SERVICE_UNAVAILABLE,
+            "detail": f"{service} is unavailable right now; try again shortly",
+        },
+        status_code=HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def temporal_error(request: Request[Any, Any, Any], exc: RPCError) -> Response[Any]:
+    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        logger.warning("Temporal unavailable during %s %s: %s", request.method, request.url.path, exc.message)
+        return _unavailable("The interview service (Temporal)")
+    logger.exception("Temporal call failed during %s %s", request.method, request.url.path, exc_info=exc)
+    return create_exception_response(request, exc)
+
+
+def runtime_error(request: Request[Any, Any, Any], exc: RuntimeError) -> Response[Any]:
+    # The Temporal client connects lazily; when it cannot, the SDK raises a bare RuntimeError saying so.
+    if str(exc).startswith("Failed client connect"):
+        logger.warning("Temporal unreachable during %s %s: %s", request.method, request.url.path, exc)
+        return _unavailable("The interview service (Temporal)")
+    logger.exception("unexpected error during %s %s", request.method, request.url.path, exc_info=exc)
+    return create_exception_response(request, exc)
+
+
+def database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.warning("database unavailable during %s %s: %s", request.method, request.url.path, exc)
+    return _unavailable("The database")
+
+
+EXCEPTION_HANDLERS = {
+    ClientException: client_error,
+    RPCError: temporal_error,
+    RuntimeError: runtime_error,
+    PostgresConnectionError: database_error,
+    ConnectionRefusedError: database_error,  # asyncpg raises the OS error when it cannot reach Postgres
+}

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_409_CONFLICT
 from temporalio.client import (
     Client,
@@ -57,7 +57,7 @@ class RoomController(Controller):
     tags = ["rooms"]
 
     @post("/", status_code=HTTP_201_CREATED, operation_id="createRoom")
-    async def create_room(self, data: CreateRoom, state: State) -> RoomCreated:
+    async def create_room(self, data: JSONBody[CreateRoom], state: State) -> RoomCreated:
         """Create an interview room and start its interview workflow (workflow id = room id).
 
         The response's `access_token` is the only key to this room: send it as a Bearer token.
@@ -91,7 +91,7 @@ class RoomController(Controller):
         return RoomCreated(room_id=room_id, workflow_id=room_id, access_token=tokens.issue(room_id))
 
     @get("/{room_id:uuid}", guards=[require_room_token], operation_id="getRoom")
-    async def get_room(self, room_id: uuid.UUID, state: State) -> RoomView:
+    async def get_room(self, room_id: FromPath[uuid.UUID], state: State) -> RoomView:
         """The room, with the interview's stage and progress."""
         return await _room_view(state.temporal, room_id)
 
@@ -101,7 +101,9 @@ class RoomController(Controller):
         status_code=HTTP_202_ACCEPTED,
         operation_id="sendAiMessage",
     )
-    async def send_message(self, room_id: uuid.UUID, data: SendMessage, state: State) -> JobAccepted:
+    async def send_message(
+        self, room_id: FromPath[uuid.UUID], data: JSONBody[SendMessage], state: State
+    ) -> JobAccepted:
         """Give the candidate's answer to the AI interviewer. Poll the returned job for its reply."""
         await _active_room(room_id)
         job_id = str(uuid.uuid4())
@@ -127,10 +129,10 @@ class RoomController(Controller):
     @get("/{room_id:uuid}/ai/message/{job_id:uuid}", guards=[require_room_token], operation_id="getAiMessage")
     async def get_message(
         self,
-        room_id: uuid.UUID,
-        job_id: uuid.UUID,
+        room_id: FromPath[uuid.UUID],
+        job_id: FromPath[uuid.UUID],
         state: State,
-        wait: Annotated[int, Parameter(ge=0, le=MAX_WAIT_SECONDS, description="seconds to long-poll")] = 0,
+        wait: Annotated[int, QueryParameter(ge=0, le=MAX_WAIT_SECONDS, description="seconds to long-poll")] = 0,
     ) -> JobView:
         """The state of a message job: running, completed with the interviewer's reply, or failed."""
         await _room(room_id)
@@ -150,9 +152,9 @@ class RoomController(Controller):
     @get("/{room_id:uuid}/ai/messages", guards=[require_room_token], operation_id="listAiMessages")
     async def list_messages(
         self,
-        room_id: uuid.UUID,
-        cursor: Annotated[int, Parameter(ge=-1, description="last seq already read; -1 for the start")] = -1,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+        room_id: FromPath[uuid.UUID],
+        cursor: Annotated[int, QueryParameter(ge=-1, description="last seq already read; -1 for the start")] = -1,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     ) -> TranscriptPage:
         """The room's transcript, oldest first. Turn numbers only grow, so a cursor never skips or repeats."""
         await _room(room_id)
@@ -173,7 +175,7 @@ class RoomController(Controller):
         return TranscriptPage(items=items, next_cursor=items[-1].seq if len(rows) > limit else None)
 
     @post("/{room_id:uuid}/end", guards=[require_room_token], status_code=HTTP_202_ACCEPTED, operation_id="endRoom")
-    async def end_room(self, room_id: uuid.UUID, state: State) -> RoomView:
+    async def end_room(self, room_id: FromPath[uuid.UUID], state: State) -> RoomView:
         """End the interview; the report is written in the background (GET .../report)."""
         await _active_room(room_id)
         try:
@@ -185,7 +187,7 @@ class RoomController(Controller):
         return await _room_view(state.temporal, room_id)
 
     @get("/{room_id:uuid}/report", guards=[require_room_token], operation_id="getReport")
-    async def get_report(self, room_id: uuid.UUID) -> InterviewReport:
+    async def get_report(self, room_id: FromPath[uuid.UUID]) -> InterviewReport:
         """The interview report: scores per dimension with evidence, strengths, weaknesses, provider."""
         row = await _room(room_id)
         report = await ReportRow.select(ReportRow.body).where(ReportRow.room == room_id).first()
