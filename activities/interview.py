@@ -31,6 +31,7 @@ from schema.tables import Room, TranscriptTurn
 # Which report dimension each stage's scores feed.
 DIMENSION_OF_STAGE = {"intro": "communication", "behavioural": "behavioural_star", "knowledge": "knowledge"}
 WEAK_SCORE = 2.5
+STRONG_SCORE = 4.0
 QUOTE_CHARS = 160
 
 
@@ -115,11 +116,13 @@ def build_report(
         DimensionScore(
             dimension=name,
             score=round(mean(e.score for _, e in items), 2),
-            evidence="; ".join(e.feedback for _, e in items),
+            evidence=" ".join(f"[{turn['question_id']}] {e.feedback}" for turn, e in items),
         )
         for name, items in sorted(by_dimension.items())
     ]
-    strengths = sorted({point for _, e in scored if e.score >= 4 for point in e.covered})
+    strengths = [
+        f"{turn['question_id']}: {', '.join(e.covered)}" for turn, e in scored if e.score >= STRONG_SCORE and e.covered
+    ]
     weaknesses = [
         Weakness(
             topic=", ".join(e.missing) or str(turn["question_id"]),

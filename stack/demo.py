@@ -118,7 +118,7 @@ def print_report(report: InterviewReport) -> None:
     print(f"overall {report.overall:.1f} / 5 over {report.answered} scored answers (scored by: {report.provider})")
     for dimension in report.dimensions:
         print(f"  {dimension.dimension:<17} {dimension.score:.1f}  {dimension.evidence}")
-    if report.strengths:
-        print("strengths: " + ", ".join(report.strengths))
+    for strength in report.strengths:
+        print(f"strength:  {strength}")
     for weakness in report.weaknesses:
         print(f"weakness:  {weakness.topic}\n           {weakness.evidence}")
