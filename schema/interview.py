@@ -6,18 +6,15 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from schema.common import Body, Email
+
 Difficulty = Literal["easy", "medium", "hard"]
 Stage = Literal["intro", "behavioural", "knowledge", "candidate_questions", "wrap_up"]
 Speaker = Literal["candidate", "ai", "human"]
 JobStatus = Literal["queued", "running", "completed", "failed"]
 
 Role = Annotated[str, msgspec.Meta(min_length=2, max_length=80)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
 MessageText = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
-
-
-class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Request bodies: an unknown field is a client mistake worth a 400, not something to ignore."""
 
 
 # --- REST ------------------------------------------------------------------------------------------------------
@@ -25,14 +22,16 @@ class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class CreateRoom(Body):
     role: Role
-    candidate_name: Name
     difficulty: Difficulty = "medium"
+    # Recruiters and admins create rooms for a candidate's account and may assign interviewers (recruiters);
+    # a candidate's own practice room leaves both out.
+    candidate_email: Email | None = None
+    interviewer_emails: Annotated[list[Email], msgspec.Meta(max_length=10)] = []
 
 
 class RoomCreated(msgspec.Struct, kw_only=True):
     room_id: str
     workflow_id: str
-    access_token: str  # present it as `Authorization: Bearer <token>` on this room's routes
 
 
 class RoomView(msgspec.Struct, kw_only=True):
@@ -46,6 +45,8 @@ class RoomView(msgspec.Struct, kw_only=True):
     difficulty: Difficulty
     questions_asked: int
     questions_planned: int
+    your_relation: str  # candidate | recruiter | interviewer | admin
+    your_capabilities: list[str]
 
 
 class TranscriptEntry(msgspec.Struct, kw_only=True):

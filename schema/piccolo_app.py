@@ -2,10 +2,10 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from schema.tables import InterviewReport, Room, TranscriptTurn
+from schema.tables import AppUser, InterviewReport, RefreshToken, Room, RoomInterviewer, TranscriptTurn
 
 APP_CONFIG = AppConfig(
     app_name="mocki",
     migrations_folder_path=str(Path(__file__).parent / "migrations"),
-    table_classes=[Room, TranscriptTurn, InterviewReport],
+    table_classes=[AppUser, RefreshToken, Room, RoomInterviewer, TranscriptTurn, InterviewReport],
 )

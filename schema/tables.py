@@ -5,6 +5,26 @@ from piccolo.columns.column_types import ForeignKey
 from piccolo.table import Table
 
 
+class AppUser(Table, tablename="app_user"):
+    id = UUID(primary_key=True)
+    email = Varchar(length=254)
+    display_name = Varchar(length=120)
+    password_hash = Text()
+    role = Varchar(length=12)
+    created_at = Timestamptz()
+
+
+class RefreshToken(Table):
+    id = UUID(primary_key=True)
+    account = ForeignKey(references=AppUser)
+    family = UUID()
+    token_hash = Varchar(length=64)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
 class Room(Table):
     id = UUID(primary_key=True)
     role = Varchar(length=80)
@@ -12,8 +32,15 @@ class Room(Table):
     mode = Varchar(length=10)
     status = Varchar(length=10)
     candidate_name = Varchar(length=120)
+    candidate = ForeignKey(references=AppUser, null=True, default=None)
+    recruiter = ForeignKey(references=AppUser, null=True, default=None)
     created_at = Timestamptz()
     ended_at = Timestamptz(null=True, default=None)
+
+
+class RoomInterviewer(Table):
+    room = ForeignKey(references=Room, primary_key=True)
+    interviewer = ForeignKey(references=AppUser)
 
 
 class TranscriptTurn(Table):

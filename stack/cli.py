@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import getpass
 import os
 import shutil
 import signal
@@ -15,8 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from stack import binaries
-from stack.services import Endpoints, LocalStack, StackError
+import msgspec
+
+from schema.accounts import Role, Signup
+from stack import binaries, database
+from stack.services import Endpoints, LocalStack, StackError, running_endpoints
 from stack.settings import Settings, SettingsError, load_settings
 from stack.supervisor import ProcessSpec, ServiceFailed, Supervisor, port_open
 
@@ -34,6 +38,11 @@ def main(argv: list[str] | None = None) -> None:
     worker.add_argument("--ready-file", type=Path, help="touched once the worker polls its task queue")
     commands.add_parser("migrate", help="apply database migrations to DATABASE_URL")
     commands.add_parser("setup", help="install missing system packages and build the Go binaries once")
+    users = commands.add_parser("users", help="manage accounts").add_subparsers(dest="users_command", required=True)
+    create = users.add_parser("create", help="create an account (the first admin, say); asks for the password")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True, help="display name")
+    create.add_argument("--role", choices=["candidate", "recruiter", "admin"], required=True)
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -49,6 +58,8 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(migrate(external_endpoints(settings).database_url))
         elif args.command == "setup":
             setup()
+        elif args.command == "users":
+            create_user(settings, args.email, args.name, args.role)
     except (SettingsError, StackError, ServiceFailed, binaries.BinaryUnavailable) as exc:
         print(f"mocki: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -77,6 +88,49 @@ def setup() -> None:
         binaries.log(f"{tool.name} {tool.version}: {path}")
 
 
+# --- accounts -------------------------------------------------------------------------------------------------
+
+
+def create_user(settings: Settings, email: str, name: str, role: Role) -> None:
+    # MOCKI_NEW_PASSWORD lets scripts create accounts; people are asked, without echo.
+    password = os.environ.get("MOCKI_NEW_PASSWORD") or getpass.getpass(f"password for {email}: ")
+    try:
+        msgspec.convert({"email": email, "password": password, "display_name": name}, Signup)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"cannot create this account: {exc}") from None
+    with _database(settings) as database_url:
+
+        async def create() -> None:
+            from web import accounts
+
+            await migrate(database_url)
+            engine = database.bind(database_url)
+            await engine.start_connection_pool()
+            try:
+                await accounts.create_user(email, password, name, role)
+            except accounts.EmailTaken as exc:
+                raise StackError(str(exc)) from None
+            finally:
+                await engine.close_connection_pool()
+
+        asyncio.run(create())
+    print(f"created {role} {email}")
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[str]:
+    """DATABASE_URL, else the running stack's database, else the embedded stack started just for this."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    running = running_endpoints(settings.data_dir.resolve())
+    if running:
+        yield running.database_url
+        return
+    with LocalStack(settings, ports="free") as endpoints:
+        yield endpoints.database_url
+
+
 # --- processes ------------------------------------------------------------------------------------------------
 
 
@@ -103,8 +157,6 @@ def external_endpoints(settings: Settings) -> Endpoints:
 
 
 async def migrate(database_url: str) -> None:
-    from stack import database
-
     database.bind(database_url)
     await database.migrate()
 
@@ -119,7 +171,6 @@ def serve_api(settings: Settings) -> None:
 
 
 async def run_worker(settings: Settings, ready_file: Path | None) -> None:
-    from stack import database
     from stack.temporal import connect
     from workflows.worker import interview_worker
 

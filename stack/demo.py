@@ -26,6 +26,8 @@ ANSWERS = {
     "kn-process-thread": "Threads are inside processes.",
     "cq-1": "How do you help new engineers get productive in their first month?",
 }
+# A local demo account on the local stack; its password protects nothing else.
+DEMO_CANDIDATE = {"email": "ada@demo.mocki.local", "password": "demo-candidate-password"}
 FALLBACK_ANSWER = "I'm not sure; I would look it up and test my assumptions."
 ANSWER_POLL_SECONDS = 10
 
@@ -38,13 +40,10 @@ class DemoOutcome:
 
 def run_scripted_interview(api_url: str) -> DemoOutcome:
     with httpx.Client(base_url=api_url, timeout=40) as http:
+        http.headers["Authorization"] = f"Bearer {_sign_in(http)}"
         created = msgspec.json.decode(
-            _ok(
-                http.post("/rooms", json={"role": "Backend Engineer", "candidate_name": "Ada", "difficulty": "medium"})
-            ),
-            type=RoomCreated,
+            _ok(http.post("/rooms", json={"role": "Backend Engineer", "difficulty": "medium"})), type=RoomCreated
         )
-        http.headers["Authorization"] = f"Bearer {created.access_token}"
         room = f"/rooms/{created.room_id}"
         print(f"\n== Mock interview: room {created.room_id} ==\n")
         question_id = _wait_for_first_question(http, room)
@@ -61,6 +60,14 @@ def run_scripted_interview(api_url: str) -> DemoOutcome:
         report = _await_report(http, room)
     print_report(report)
     return DemoOutcome(workflow_id=created.workflow_id, report=report)
+
+
+def _sign_in(http: httpx.Client) -> str:
+    """The demo candidate's access token: signed up on the first demo, signed in on the next ones."""
+    signup = http.post("/auth/signup", json={**DEMO_CANDIDATE, "display_name": "Ada"})
+    if signup.status_code == 409:
+        return str(msgspec.json.decode(_ok(http.post("/auth/login", json=DEMO_CANDIDATE)))["access_token"])
+    return str(msgspec.json.decode(_ok(signup))["access_token"])
 
 
 def _print_new_turns(http: httpx.Client, room: str, cursor: int) -> int:

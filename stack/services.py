@@ -84,13 +84,16 @@ class LocalStack:
         self._lock_data_dir()
         try:
             s = self.settings
-            return Endpoints(
+            endpoints = Endpoints(
                 database_url=s.database_url or self._start_postgres(),
                 redis_url=s.redis_url or self._start_redis(),
                 temporal_address=s.temporal_address or self._start_temporal(),
                 livekit_url=s.livekit_url or self._start_livekit(),
                 temporal_ui_url=None if s.temporal_address else self._temporal_ui_url,
             )
+            # Published for other commands (`mocki users create`) while this stack runs.
+            self._published.write_bytes(msgspec.json.encode(endpoints))
+            return endpoints
         except (ServiceFailed, binaries.BinaryUnavailable) as exc:
             self.stop()
             raise StackError(str(exc)) from exc
@@ -98,7 +101,12 @@ class LocalStack:
             self.stop()
             raise
 
+    @property
+    def _published(self) -> Path:
+        return self.data_dir / "endpoints.json"
+
     def stop(self) -> None:
+        self._published.unlink(missing_ok=True)
         self._supervisor.stop()
         if self._lock_file is not None:
             self._lock_file.close()
@@ -237,6 +245,19 @@ class LocalStack:
         argv = [str(livekit), "--dev", "--bind", "127.0.0.1", "--config-body", msgspec.json.encode(config).decode()]
         self._supervisor.start(ProcessSpec("livekit", argv, port))
         return f"ws://127.0.0.1:{port}"
+
+
+def running_endpoints(data_dir: Path) -> Endpoints | None:
+    """The endpoints of the stack running on `data_dir`, if one is (its lock is held)."""
+    path = data_dir / "endpoints.json"
+    if not path.exists():
+        return None
+    with (data_dir / ".lock").open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return msgspec.json.decode(path.read_bytes(), type=Endpoints)
+    return None  # left behind by a stack that was killed
 
 
 def _pgserver_bin_dir() -> Path:

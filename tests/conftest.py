@@ -21,6 +21,17 @@ from stack.temporal import connect
 from workflows.worker import interview_worker
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+PASSWORD = "correct horse battery staple"
+
+
+async def sign_up(api: httpx.AsyncClient, role: str = "candidate", name: str = "Ada") -> tuple[dict[str, str], str]:
+    """A new account through the API: its Authorization header and its email."""
+    email = f"{role}-{uuid.uuid4().hex[:12]}@test.mocki.local"
+    response = await api.post(
+        "/auth/signup", json={"email": email, "password": PASSWORD, "display_name": name, "role": role}
+    )
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}, email
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,9 @@ from stack import database
 from stack.services import Endpoints
 from stack.settings import Settings
 from stack.temporal import connect
+from web.accounts import Tokens, load_or_create_secret
+from web.auth import AUTHENTICATION, AuthController, UserController
 from web.errors import EXCEPTION_HANDLERS
-from web.guards import RoomTokens, load_or_create_secret
 from web.health import HealthController
 from web.rooms import RoomController
 
@@ -38,14 +39,15 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             await db.close_connection_pool()
 
     return Litestar(
-        route_handlers=[RoomController, HealthController],
+        route_handlers=[AuthController, UserController, RoomController, HealthController],
+        middleware=[AUTHENTICATION],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         state=State(
             {
                 "settings": settings,
                 "endpoints": endpoints,
-                "room_tokens": RoomTokens(load_or_create_secret(settings.secret_key, settings.data_dir)),
+                "tokens": Tokens(load_or_create_secret(settings.secret_key, settings.data_dir)),
             }
         ),
         openapi_config=OpenAPIConfig(

@@ -1,53 +1,73 @@
-"""Who may touch which room: a room's access token is an HMAC of its id, given to whoever created it.
+"""Who may do what to which room.
 
-Accounts and roles arrive with issue 3; until then the token is the capability for one room and no other.
+A caller's relation to a room (its candidate, its owning recruiter, an assigned interviewer, or an admin) grants
+capabilities; every room route names the capability it needs. A caller with no relation gets the same 404 as
+for a room that does not exist, so room ids cannot be probed.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
-from pathlib import Path
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from schema.tables import Room, RoomInterviewer
+from web.accounts import Principal
 
-class RoomTokens:
-    def __init__(self, secret: bytes) -> None:
-        self._secret = secret
+Relation = Literal["candidate", "recruiter", "interviewer", "admin"]
+Capability = Literal["room:view", "transcript:read", "ai:message", "room:end", "report:read"]
 
-    def issue(self, room_id: str) -> str:
-        digest = hmac.new(self._secret, f"room:{room_id}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+CAPABILITIES: dict[Relation, frozenset[Capability]] = {
+    "candidate": frozenset({"room:view", "transcript:read", "ai:message", "room:end", "report:read"}),
+    "recruiter": frozenset({"room:view", "transcript:read", "room:end", "report:read"}),
+    "interviewer": frozenset({"room:view", "transcript:read", "report:read"}),
+    # Admins support every room, but the answers in it are the candidate's alone.
+    "admin": frozenset({"room:view", "transcript:read", "room:end", "report:read"}),
+}
+DESCRIPTIONS: dict[Capability, str] = {
+    "room:view": "see this room",
+    "transcript:read": "read this room's transcript",
+    "ai:message": "answer the AI interviewer (only the candidate may)",
+    "room:end": "end this interview",
+    "report:read": "read this room's report",
+}
 
-    def valid(self, room_id: str, token: str) -> bool:
-        return hmac.compare_digest(self.issue(room_id), token)
-
-
-def load_or_create_secret(configured: str | None, data_dir: Path) -> bytes:
-    """MOCKI_SECRET_KEY when set, else a random key kept (0600) in the data folder for every process to share."""
-    if configured:
-        return configured.encode()
-    path = data_dir / "secret_key"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        with path.open("x") as handle:  # exclusive create: two processes starting at once agree on one key
-            path.chmod(0o600)
-            handle.write(secrets.token_urlsafe(48))
-    except FileExistsError:
-        pass
-    return path.read_text().strip().encode()
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
-def require_room_token(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # type: ignore[type-arg]
-    header = connection.headers.get("authorization", "")
-    scheme, _sep, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise NotAuthorizedException("send this room's access token as `Authorization: Bearer <token>`")
-    tokens: RoomTokens = connection.app.state.room_tokens
-    if not tokens.valid(str(connection.path_params["room_id"]), token.strip()):
-        raise PermissionDeniedException("this access token is not valid for this room")
+async def relation_to_room(principal: Principal, room_id: uuid.UUID) -> Relation | None:
+    room = await Room.select(Room.candidate, Room.recruiter).where(Room.id == room_id).first()
+    if room is None:
+        return None
+    if principal.role == "admin":
+        return "admin"
+    if room["candidate"] == principal.id:
+        return "candidate"
+    if room["recruiter"] == principal.id:
+        return "recruiter"
+    assigned = await RoomInterviewer.exists().where(
+        (RoomInterviewer.room == room_id) & (RoomInterviewer.interviewer == principal.id)
+    )
+    return "interviewer" if assigned else None
+
+
+def capabilities_of(relation: Relation) -> list[Capability]:
+    return sorted(CAPABILITIES[relation])
+
+
+def requires(capability: Capability) -> Guard:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal: Principal = connection.user
+        room_id = connection.path_params["room_id"]
+        relation = await relation_to_room(principal, room_id)
+        if relation is None:
+            raise NotFoundException(f"no room {room_id}")
+        if capability not in CAPABILITIES[relation]:
+            raise PermissionDeniedException(f"as this room's {relation} you may not {DESCRIPTIONS[capability]}")
+        connection.state.room_relation = relation
+
+    return guard

@@ -30,12 +30,12 @@ class Readiness(msgspec.Struct, kw_only=True):
 class HealthController(Controller):
     tags = ["health"]
 
-    @get("/health", operation_id="health")
+    @get("/health", operation_id="health", opt={"exclude_from_auth": True})
     async def health(self) -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @get("/ready", operation_id="ready")
+    @get("/ready", operation_id="ready", opt={"exclude_from_auth": True})
     async def ready(self, state: State) -> Response[Readiness]:
         """Readiness: Postgres, Redis, Temporal and LiveKit each answer (503 with the failing ones otherwise)."""
         livekit_http = state.endpoints.livekit_url.replace("ws://", "http://").replace("wss://", "https://")

@@ -5,14 +5,24 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import (
+    ClientException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_409_CONFLICT
+from litestar.status_codes import (
+    HTTP_201_CREATED,
+    HTTP_202_ACCEPTED,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+)
 from temporalio.client import (
     Client,
     WorkflowHandle,
@@ -36,9 +46,10 @@ from schema.interview import (
     TranscriptEntry,
     TranscriptPage,
 )
+from schema.tables import AppUser, Room, RoomInterviewer, TranscriptTurn
 from schema.tables import InterviewReport as ReportRow
-from schema.tables import Room, TranscriptTurn
-from web.guards import RoomTokens, require_room_token
+from web.accounts import Principal, normalise_email
+from web.guards import Relation, capabilities_of, requires
 from workflows.interview import InterviewWorkflow
 
 MAX_WAIT_SECONDS = 30
@@ -57,11 +68,16 @@ class RoomController(Controller):
     tags = ["rooms"]
 
     @post("/", status_code=HTTP_201_CREATED, operation_id="createRoom")
-    async def create_room(self, data: JSONBody[CreateRoom], state: State) -> RoomCreated:
+    async def create_room(
+        self, data: JSONBody[CreateRoom], state: State, request: Request[Principal, None, Any]
+    ) -> RoomCreated:
         """Create an interview room and start its interview workflow (workflow id = room id).
 
-        The response's `access_token` is the only key to this room: send it as a Bearer token.
+        A candidate creates their own practice room. A recruiter (or admin) creates one for a candidate's
+        account (`candidate_email`) and may assign recruiters as interviewers (`interviewer_emails`).
         """
+        principal = request.user
+        candidate, interviewers = await _participants(principal, data)
         room_id = str(uuid.uuid4())
         await Room.insert(
             Room(
@@ -70,16 +86,23 @@ class RoomController(Controller):
                 difficulty=data.difficulty,
                 mode="ai",
                 status="active",
-                candidate_name=data.candidate_name,
+                candidate_name=candidate["display_name"],
+                candidate=candidate["id"],
+                recruiter=None if principal.role == "candidate" else principal.id,
                 created_at=dt.datetime.now(dt.UTC),
             )
         )
+        if interviewers:
+            await RoomInterviewer.insert(*(RoomInterviewer(room=room_id, interviewer=i) for i in interviewers))
         client: Client = state.temporal
         try:
             await client.start_workflow(
                 InterviewWorkflow.run,
                 InterviewStart(
-                    room_id=room_id, role=data.role, candidate_name=data.candidate_name, difficulty=data.difficulty
+                    room_id=room_id,
+                    role=data.role,
+                    candidate_name=candidate["display_name"],
+                    difficulty=data.difficulty,
                 ),
                 id=room_id,
                 task_queue=state.settings.interview_task_queue,
@@ -87,17 +110,18 @@ class RoomController(Controller):
         except BaseException:
             await Room.delete().where(Room.id == room_id)  # no room without its workflow
             raise
-        tokens: RoomTokens = state.room_tokens
-        return RoomCreated(room_id=room_id, workflow_id=room_id, access_token=tokens.issue(room_id))
+        return RoomCreated(room_id=room_id, workflow_id=room_id)
 
-    @get("/{room_id:uuid}", guards=[require_room_token], operation_id="getRoom")
-    async def get_room(self, room_id: FromPath[uuid.UUID], state: State) -> RoomView:
-        """The room, with the interview's stage and progress."""
-        return await _room_view(state.temporal, room_id)
+    @get("/{room_id:uuid}", guards=[requires("room:view")], operation_id="getRoom")
+    async def get_room(
+        self, room_id: FromPath[uuid.UUID], state: State, request: Request[Principal, None, Any]
+    ) -> RoomView:
+        """The room, with the interview's stage and progress, and what you may do in it."""
+        return await _room_view(state.temporal, room_id, request.state.room_relation)
 
     @post(
         "/{room_id:uuid}/ai/message",
-        guards=[require_room_token],
+        guards=[requires("ai:message")],
         status_code=HTTP_202_ACCEPTED,
         operation_id="sendAiMessage",
     )
@@ -126,7 +150,7 @@ class RoomController(Controller):
             raise _room_gone(exc) from exc
         return JobAccepted(job_id=job_id, workflow_id=str(room_id), status="running")
 
-    @get("/{room_id:uuid}/ai/message/{job_id:uuid}", guards=[require_room_token], operation_id="getAiMessage")
+    @get("/{room_id:uuid}/ai/message/{job_id:uuid}", guards=[requires("ai:message")], operation_id="getAiMessage")
     async def get_message(
         self,
         room_id: FromPath[uuid.UUID],
@@ -149,7 +173,7 @@ class RoomController(Controller):
             raise
         return JobView(job_id=str(job_id), status="completed", result=reply)
 
-    @get("/{room_id:uuid}/ai/messages", guards=[require_room_token], operation_id="listAiMessages")
+    @get("/{room_id:uuid}/ai/messages", guards=[requires("transcript:read")], operation_id="listAiMessages")
     async def list_messages(
         self,
         room_id: FromPath[uuid.UUID],
@@ -174,8 +198,10 @@ class RoomController(Controller):
         items = [TranscriptEntry(**{**row, "created_at": row["created_at"].isoformat()}) for row in rows[:limit]]
         return TranscriptPage(items=items, next_cursor=items[-1].seq if len(rows) > limit else None)
 
-    @post("/{room_id:uuid}/end", guards=[require_room_token], status_code=HTTP_202_ACCEPTED, operation_id="endRoom")
-    async def end_room(self, room_id: FromPath[uuid.UUID], state: State) -> RoomView:
+    @post("/{room_id:uuid}/end", guards=[requires("room:end")], status_code=HTTP_202_ACCEPTED, operation_id="endRoom")
+    async def end_room(
+        self, room_id: FromPath[uuid.UUID], state: State, request: Request[Principal, None, Any]
+    ) -> RoomView:
         """End the interview; the report is written in the background (GET .../report)."""
         await _active_room(room_id)
         try:
@@ -184,9 +210,9 @@ class RoomController(Controller):
             raise _room_gone(exc) from exc
         # Ended from now on for every reader; the workflow writes the report and stamps it again.
         await Room.update({Room.status: "ended", Room.ended_at: dt.datetime.now(dt.UTC)}).where(Room.id == room_id)
-        return await _room_view(state.temporal, room_id)
+        return await _room_view(state.temporal, room_id, request.state.room_relation)
 
-    @get("/{room_id:uuid}/report", guards=[require_room_token], operation_id="getReport")
+    @get("/{room_id:uuid}/report", guards=[requires("report:read")], operation_id="getReport")
     async def get_report(self, room_id: FromPath[uuid.UUID]) -> InterviewReport:
         """The interview report: scores per dimension with evidence, strengths, weaknesses, provider."""
         row = await _room(room_id)
@@ -198,7 +224,7 @@ class RoomController(Controller):
         return msgspec.json.decode(report["body"], type=InterviewReport)
 
 
-async def _room_view(client: Client, room_id: uuid.UUID) -> RoomView:
+async def _room_view(client: Client, room_id: uuid.UUID, relation: Relation) -> RoomView:
     row = await _room(room_id)
     live = await _query_state(client, room_id)
     return RoomView(
@@ -212,7 +238,49 @@ async def _room_view(client: Client, room_id: uuid.UUID) -> RoomView:
         difficulty=live.difficulty if live else row["difficulty"],  # type: ignore[arg-type]
         questions_asked=live.questions_asked if live else 0,
         questions_planned=live.questions_planned if live else 0,
+        your_relation=relation,
+        your_capabilities=list(capabilities_of(relation)),
     )
+
+
+async def _participants(principal: Principal, data: CreateRoom) -> tuple[dict[str, Any], list[uuid.UUID]]:
+    """The room's candidate account and assigned interviewers, checked against who is asking."""
+    if principal.role == "candidate":
+        if data.candidate_email or data.interviewer_emails:
+            raise PermissionDeniedException(
+                "candidates create their own practice rooms: leave out candidate_email and interviewer_emails"
+            )
+        me = await AppUser.select(AppUser.id, AppUser.display_name).where(AppUser.id == principal.id).first()
+        if me is None:
+            raise NotAuthorizedException("this account no longer exists")
+        return me, []
+    if not data.candidate_email:
+        raise ClientException("name the candidate's account: candidate_email")
+    candidate = (
+        await AppUser.select(AppUser.id, AppUser.display_name)
+        .where((AppUser.email == normalise_email(data.candidate_email)) & (AppUser.role == "candidate"))
+        .first()
+    )
+    if candidate is None:
+        raise ClientException(
+            "no candidate account has that email; ask the candidate to sign up first",
+            status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    emails = sorted({normalise_email(e) for e in data.interviewer_emails})
+    interviewers = (
+        await AppUser.select(AppUser.id, AppUser.email).where(
+            AppUser.email.is_in(emails) & AppUser.role.is_in(["recruiter", "admin"])
+        )
+        if emails
+        else []
+    )
+    missing = sorted(set(emails) - {row["email"] for row in interviewers})
+    if missing:
+        raise ClientException(
+            f"these are not recruiter accounts, so they cannot interview: {', '.join(missing)}",
+            status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    return candidate, [row["id"] for row in interviewers]
 
 
 def _handle(client: Client, room_id: uuid.UUID) -> WorkflowHandle[InterviewWorkflow, object]:

@@ -1,0 +1,46 @@
+"""Structs of accounts and sign-in."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from schema.common import Body, Email
+
+Role = Literal["candidate", "recruiter", "admin"]
+SelfServiceRole = Literal["candidate", "recruiter"]  # admins are made with `mocki users create`
+
+Password = Annotated[str, msgspec.Meta(min_length=10, max_length=256)]
+DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+OpaqueToken = Annotated[str, msgspec.Meta(min_length=16, max_length=200)]
+
+
+class Signup(Body):
+    email: Email
+    password: Password
+    display_name: DisplayName
+    role: SelfServiceRole = "candidate"
+
+
+class Login(Body):
+    email: Email
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
+class RefreshRequest(Body):
+    refresh_token: OpaqueToken
+
+
+class TokenResponse(msgspec.Struct, kw_only=True):
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the scheme's name, not a secret
+    expires_in: int  # seconds
+
+
+class UserView(msgspec.Struct, kw_only=True):
+    id: str
+    email: str
+    display_name: str
+    role: Role
