@@ -6,6 +6,8 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -85,6 +87,32 @@ def service_env(settings: Settings, endpoints: Endpoints, **extra: str) -> dict[
         "LIVEKIT_URL": endpoints.livekit_url,
         **extra,
     }
+
+
+@dataclass
+class IsolatedApi:
+    client: httpx.AsyncClient
+    redis: Supervisor  # stop it to take this API's Redis away
+
+
+@asynccontextmanager
+async def isolated_api(settings: Settings, endpoints: Endpoints, **env: str) -> AsyncIterator[IsolatedApi]:
+    """A `mocki api` process of its own, with a Redis of its own (so its rate limits are its own)."""
+    logs = settings.data_dir / f"logs-{uuid.uuid4().hex[:8]}"
+    redis, app = Supervisor(logs), Supervisor(logs)
+    redis_port, api_port = free_port(), free_port()
+    argv = ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    redis.start(ProcessSpec("redis", argv, redis_port))
+    environment = service_env(
+        settings, endpoints, MOCKI_API_PORT=str(api_port), REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", **env
+    )
+    try:
+        app.start(ProcessSpec("api", [sys.executable, "-m", "stack.cli", "api"], api_port, env=environment))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as client:
+            yield IsolatedApi(client, redis)
+    finally:
+        app.stop()
+        redis.stop()
 
 
 @pytest.fixture(scope="session")

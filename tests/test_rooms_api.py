@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 
 from httpx import AsyncClient as Client
@@ -10,8 +9,8 @@ from httpx import AsyncClient as Client
 from schema.tables import Room
 from stack.services import Endpoints
 from stack.settings import Settings
-from stack.supervisor import ProcessSpec, Supervisor, free_port
-from tests.conftest import service_env, sign_up
+from stack.supervisor import free_port
+from tests.conftest import isolated_api, sign_up
 
 STRONG_IDEMPOTENCY_ANSWER = (
     "An idempotent endpoint has the same effect whether it is called once or repeated. The client sends an "
@@ -200,23 +199,16 @@ async def test_an_answer_sent_the_moment_the_room_opens_waits_for_the_opening_qu
 async def test_with_temporal_down_the_api_answers_503_with_a_reason_and_stores_nothing(
     db: None, settings: Settings, endpoints: Endpoints
 ) -> None:
-    port = free_port()
     dead_temporal = f"127.0.0.1:{free_port()}"  # nothing listens there
-    supervisor = Supervisor(settings.data_dir / "logs-temporal-down")
-    env = service_env(settings, endpoints, MOCKI_API_PORT=str(port), TEMPORAL_ADDRESS=dead_temporal)
-    supervisor.start(ProcessSpec("api", [sys.executable, "-m", "stack.cli", "api"], port, env=env))
-    try:
+    async with isolated_api(settings, endpoints, TEMPORAL_ADDRESS=dead_temporal) as down:
         rooms_before = await Room.count()
-        async with Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as down:
-            auth, _email = await sign_up(down)
-            created = await down.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)
-            assert created.status_code == 503, created.text
-            assert "Temporal" in created.json()["detail"]
-            assert created.headers["Retry-After"] == "5"
-            ready = await down.get("/ready")
-            assert ready.status_code == 503
-            states = {d["name"]: d["ok"] for d in ready.json()["dependencies"]}
-            assert states == {"postgres": True, "redis": True, "temporal": False, "livekit": True}
+        auth, _email = await sign_up(down.client)
+        created = await down.client.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)
+        assert created.status_code == 503, created.text
+        assert "Temporal" in created.json()["detail"]
+        assert created.headers["Retry-After"] == "5"
+        ready = await down.client.get("/ready")
+        assert ready.status_code == 503
+        states = {d["name"]: d["ok"] for d in ready.json()["dependencies"]}
+        assert states == {"postgres": True, "redis": True, "temporal": False, "livekit": True}
         assert await Room.count() == rooms_before  # no room row without its workflow
-    finally:
-        supervisor.stop()

@@ -11,6 +11,8 @@ from litestar.datastructures import State
 from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from stack import database
 from stack.services import Endpoints
@@ -20,6 +22,7 @@ from web.accounts import Tokens, load_or_create_secret
 from web.auth import AUTHENTICATION, AuthController, UserController
 from web.errors import EXCEPTION_HANDLERS
 from web.health import HealthController
+from web.limits import RateLimiter
 from web.rooms import RoomController
 
 
@@ -29,7 +32,11 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
         db = database.bind(endpoints.database_url)
         await db.start_connection_pool()
         app.state.temporal = await connect(endpoints.temporal_address, settings.temporal_namespace, lazy=True)
-        app.state.redis = Redis.from_url(endpoints.redis_url)
+        # Short timeouts and no client-side retries: a dead Redis must fail a request fast, not stall it.
+        app.state.redis = Redis.from_url(
+            endpoints.redis_url, socket_connect_timeout=1, socket_timeout=1, retry=Retry(NoBackoff(), 0)
+        )
+        app.state.limiter = RateLimiter(app.state.redis)
         app.state.http = httpx.AsyncClient(timeout=5)
         try:
             yield
@@ -56,7 +63,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             description="AI mock interviews: rooms, the AI interviewer's conversation, reports.",
             path="/docs",
         ),
-        # Unexpected errors are logged with their traceback (the client gets a plain 500).
-        logging_config=LoggingConfig(log_exceptions="always"),
+        # Errors are logged by our handlers (web/errors.py): 4xx are the client's business, not the log's.
+        logging_config=LoggingConfig(log_exceptions="never"),
         request_max_body_size=64 * 1024,  # every JSON body we take is small; uploads get their own limits
     )

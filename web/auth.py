@@ -17,6 +17,7 @@ from schema.accounts import Login, RefreshRequest, Signup, TokenResponse, UserVi
 from schema.tables import AppUser
 from web import accounts
 from web.accounts import Principal, Tokens
+from web.limits import READS, SIGN_IN, enforce, limited
 
 PUBLIC = {"exclude_from_auth": True}
 
@@ -57,8 +58,9 @@ class AuthController(Controller):
         return _tokens(await accounts.issue(state.tokens, Principal(id=user_id, role=data.role)))
 
     @post("/login", status_code=HTTP_200_OK, opt=PUBLIC, operation_id="login")
-    async def login(self, data: JSONBody[Login], state: State) -> TokenResponse:
+    async def login(self, data: JSONBody[Login], state: State, request: Request[Any, None, Any]) -> TokenResponse:
         """Sign in with email and password: a short-lived access token and a refresh token."""
+        await enforce(request, SIGN_IN, email=accounts.normalise_email(data.email))
         try:
             principal = await accounts.authenticate(data.email, data.password)
         except accounts.BadCredentials as exc:
@@ -86,7 +88,7 @@ class UserController(Controller):
     path = "/users"
     tags = ["users"]
 
-    @get("/me", operation_id="me")
+    @get("/me", operation_id="me", guards=[limited(READS)])
     async def me(self, request: Request[Principal, None, Any]) -> UserView:
         """The signed-in account."""
         row = (

@@ -7,7 +7,7 @@ from typing import Any
 
 from asyncpg.exceptions import PostgresConnectionError
 from litestar import Request, Response
-from litestar.exceptions import ClientException, SerializationException
+from litestar.exceptions import ClientException, HTTPException, SerializationException
 from litestar.exceptions.responses import create_exception_response
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from temporalio.service import RPCError, RPCStatusCode
@@ -56,7 +56,19 @@ def database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     return _unavailable("The database")
 
 
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    return create_exception_response(request, exc)
+
+
+def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # Only what we did not foresee is logged with its traceback; the client gets a plain 500.
+    logger.exception("unexpected error during %s %s", request.method, request.url.path, exc_info=exc)
+    return create_exception_response(request, exc)
+
+
 EXCEPTION_HANDLERS = {
+    Exception: unexpected_error,
+    HTTPException: http_error,
     ClientException: client_error,
     RPCError: temporal_error,
     RuntimeError: runtime_error,

@@ -50,6 +50,7 @@ from schema.tables import AppUser, Room, RoomInterviewer, TranscriptTurn
 from schema.tables import InterviewReport as ReportRow
 from web.accounts import Principal, normalise_email
 from web.guards import Relation, capabilities_of, requires
+from web.limits import AI_MESSAGE, READS, limited
 from workflows.interview import InterviewWorkflow
 
 MAX_WAIT_SECONDS = 30
@@ -112,7 +113,7 @@ class RoomController(Controller):
             raise
         return RoomCreated(room_id=room_id, workflow_id=room_id)
 
-    @get("/{room_id:uuid}", guards=[requires("room:view")], operation_id="getRoom")
+    @get("/{room_id:uuid}", guards=[requires("room:view"), limited(READS)], operation_id="getRoom")
     async def get_room(
         self, room_id: FromPath[uuid.UUID], state: State, request: Request[Principal, None, Any]
     ) -> RoomView:
@@ -121,7 +122,7 @@ class RoomController(Controller):
 
     @post(
         "/{room_id:uuid}/ai/message",
-        guards=[requires("ai:message")],
+        guards=[requires("ai:message"), limited(AI_MESSAGE)],
         status_code=HTTP_202_ACCEPTED,
         operation_id="sendAiMessage",
     )
@@ -150,7 +151,11 @@ class RoomController(Controller):
             raise _room_gone(exc) from exc
         return JobAccepted(job_id=job_id, workflow_id=str(room_id), status="running")
 
-    @get("/{room_id:uuid}/ai/message/{job_id:uuid}", guards=[requires("ai:message")], operation_id="getAiMessage")
+    @get(
+        "/{room_id:uuid}/ai/message/{job_id:uuid}",
+        guards=[requires("ai:message"), limited(READS)],
+        operation_id="getAiMessage",
+    )
     async def get_message(
         self,
         room_id: FromPath[uuid.UUID],
@@ -173,7 +178,11 @@ class RoomController(Controller):
             raise
         return JobView(job_id=str(job_id), status="completed", result=reply)
 
-    @get("/{room_id:uuid}/ai/messages", guards=[requires("transcript:read")], operation_id="listAiMessages")
+    @get(
+        "/{room_id:uuid}/ai/messages",
+        guards=[requires("transcript:read"), limited(READS)],
+        operation_id="listAiMessages",
+    )
     async def list_messages(
         self,
         room_id: FromPath[uuid.UUID],
@@ -212,7 +221,7 @@ class RoomController(Controller):
         await Room.update({Room.status: "ended", Room.ended_at: dt.datetime.now(dt.UTC)}).where(Room.id == room_id)
         return await _room_view(state.temporal, room_id, request.state.room_relation)
 
-    @get("/{room_id:uuid}/report", guards=[requires("report:read")], operation_id="getReport")
+    @get("/{room_id:uuid}/report", guards=[requires("report:read"), limited(READS)], operation_id="getReport")
     async def get_report(self, room_id: FromPath[uuid.UUID]) -> InterviewReport:
         """The interview report: scores per dimension with evidence, strengths, weaknesses, provider."""
         row = await _room(room_id)

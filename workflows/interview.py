@@ -88,9 +88,15 @@ class InterviewWorkflow:
         # before `run` has started).
         await workflow.wait_condition(lambda: self._asked > 0)
         async with self._turn_lock:
+            # Accepted while earlier answers were still being handled, then overtaken by them.
             if self._ended:
-                # Arrived after `end` while waiting for the lock.
                 raise ApplicationError("the interview has ended", type="RoomEnded", non_retryable=True)
+            if self._finished:
+                raise ApplicationError(
+                    "every question has been answered; end the room to get the report",
+                    type="InterviewFinished",
+                    non_retryable=True,
+                )
             question = self._plan[self._asked - 1]
             answer_seq = await self._record("candidate", message.text, question)
             evaluation = await workflow.execute_activity_method(
