@@ -83,6 +83,11 @@ async def test_with_redis_gone_ai_requests_are_refused_and_reads_still_answer(
         assert message.status_code == 503, message.text
         assert "rate limiter is unavailable" in message.json()["detail"]
         assert message.headers["Retry-After"] == "5"
+        keyed = await isolated.client.post(
+            "/rooms", json={"role": "Backend Engineer"}, headers={**auth, "Idempotency-Key": "k1"}
+        )
+        assert keyed.status_code == 503
+        assert "Idempotency-Key" in keyed.json()["detail"]
         for path in (f"/rooms/{room_id}", f"/rooms/{room_id}/ai/messages", "/users/me"):
             assert (await isolated.client.get(path, headers=auth)).status_code == 200, path
         ready = await isolated.client.get("/ready")

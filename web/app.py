@@ -22,6 +22,7 @@ from web.accounts import Tokens, load_or_create_secret
 from web.auth import AUTHENTICATION, AuthController, UserController
 from web.errors import EXCEPTION_HANDLERS
 from web.health import HealthController
+from web.idempotency import IdempotencyMiddleware
 from web.limits import RateLimiter
 from web.rooms import RoomController
 
@@ -47,7 +48,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
 
     return Litestar(
         route_handlers=[AuthController, UserController, RoomController, HealthController],
-        middleware=[AUTHENTICATION],
+        middleware=[AUTHENTICATION, IdempotencyMiddleware()],  # outermost first: keys belong to the caller
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         state=State(

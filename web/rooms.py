@@ -50,6 +50,7 @@ from schema.tables import AppUser, Room, RoomInterviewer, TranscriptTurn
 from schema.tables import InterviewReport as ReportRow
 from web.accounts import Principal, normalise_email
 from web.guards import Relation, capabilities_of, requires
+from web.idempotency import OPT as IDEMPOTENT
 from web.limits import AI_MESSAGE, READS, limited
 from workflows.interview import InterviewWorkflow
 
@@ -68,7 +69,7 @@ class RoomController(Controller):
     path = "/rooms"
     tags = ["rooms"]
 
-    @post("/", status_code=HTTP_201_CREATED, operation_id="createRoom")
+    @post("/", status_code=HTTP_201_CREATED, operation_id="createRoom", opt=IDEMPOTENT)
     async def create_room(
         self, data: JSONBody[CreateRoom], state: State, request: Request[Principal, None, Any]
     ) -> RoomCreated:
@@ -125,6 +126,7 @@ class RoomController(Controller):
         guards=[requires("ai:message"), limited(AI_MESSAGE)],
         status_code=HTTP_202_ACCEPTED,
         operation_id="sendAiMessage",
+        opt=IDEMPOTENT,
     )
     async def send_message(
         self, room_id: FromPath[uuid.UUID], data: JSONBody[SendMessage], state: State
@@ -207,7 +209,13 @@ class RoomController(Controller):
         items = [TranscriptEntry(**{**row, "created_at": row["created_at"].isoformat()}) for row in rows[:limit]]
         return TranscriptPage(items=items, next_cursor=items[-1].seq if len(rows) > limit else None)
 
-    @post("/{room_id:uuid}/end", guards=[requires("room:end")], status_code=HTTP_202_ACCEPTED, operation_id="endRoom")
+    @post(
+        "/{room_id:uuid}/end",
+        guards=[requires("room:end")],
+        status_code=HTTP_202_ACCEPTED,
+        operation_id="endRoom",
+        opt=IDEMPOTENT,
+    )
     async def end_room(
         self, room_id: FromPath[uuid.UUID], state: State, request: Request[Principal, None, Any]
     ) -> RoomView:
