@@ -41,6 +41,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_url: str | None = None
+    # Browser origins allowed to call the API (CORS); none by default: same origin only.
+    cors_origins: tuple[str, ...] = ()
     # Signs room access tokens; generated and kept under data_dir when unset.
     secret_key: str | None = None
     # Model providers: "auto" uses OpenAI when a key is set, the offline providers otherwise.
@@ -153,6 +155,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
         if value not in ("fixed", "free"):
             raise SettingsError(f"MOCKI_PORTS={value!r} must be fixed or free")
         fields["stack_ports"] = value
+    if value := get("MOCKI_CORS_ORIGINS"):
+        fields["cors_origins"] = tuple(
+            _url("MOCKI_CORS_ORIGINS", origin.strip(), ("http", "https")).rstrip("/") for origin in value.split(",")
+        )
     if value := get("MOCKI_API_PORT"):
         fields["api_port"] = _port("MOCKI_API_PORT", value)
     if value := get("ENCRYPTION_MASTER_KEY"):

@@ -93,6 +93,7 @@ def service_env(settings: Settings, endpoints: Endpoints, **extra: str) -> dict[
 class IsolatedApi:
     client: httpx.AsyncClient
     redis: Supervisor  # stop it to take this API's Redis away
+    log: Path  # everything the API process wrote
 
 
 @asynccontextmanager
@@ -109,7 +110,7 @@ async def isolated_api(settings: Settings, endpoints: Endpoints, **env: str) -> 
     try:
         app.start(ProcessSpec("api", [sys.executable, "-m", "stack.cli", "api"], api_port, env=environment))
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as client:
-            yield IsolatedApi(client, redis)
+            yield IsolatedApi(client, redis, app.log_path("api"))
     finally:
         app.stop()
         redis.stop()

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
@@ -21,6 +22,7 @@ from stack.temporal import connect
 from web.accounts import Tokens, load_or_create_secret
 from web.auth import AUTHENTICATION, AuthController, UserController
 from web.errors import EXCEPTION_HANDLERS
+from web.headers import add_security_headers
 from web.health import HealthController
 from web.idempotency import IdempotencyMiddleware
 from web.limits import RateLimiter
@@ -48,7 +50,17 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
 
     return Litestar(
         route_handlers=[AuthController, UserController, RoomController, HealthController],
-        middleware=[AUTHENTICATION, IdempotencyMiddleware()],  # outermost first: keys belong to the caller
+        # Outermost first: idempotency keys belong to the authenticated caller.
+        middleware=[AUTHENTICATION, IdempotencyMiddleware()],
+        before_send=[add_security_headers],
+        cors_config=CORSConfig(
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "DELETE", "PATCH"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["Retry-After", "Idempotent-Replayed"],
+        )
+        if settings.cors_origins
+        else None,
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         state=State(

@@ -1,0 +1,69 @@
+"""What every response carries, who may call from a browser, and what never reaches the logs."""
+
+from __future__ import annotations
+
+import uuid
+
+from httpx import AsyncClient as Client
+from temporalio.worker import Worker
+
+from stack.services import Endpoints
+from stack.settings import Settings
+from tests.conftest import PASSWORD, isolated_api
+
+
+async def test_security_headers_are_on_successes_and_errors_alike(api: Client) -> None:
+    for path, status in (("/health", 200), ("/users/me", 401), (f"/rooms/{uuid.uuid4()}", 401), ("/nowhere", 404)):
+        response = await api.get(path)
+        assert response.status_code == status, path
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+        assert response.headers["cache-control"] == "no-store"
+    docs = await api.get("/docs")
+    assert docs.status_code == 200 and "content-security-policy" not in docs.headers
+
+
+async def test_only_configured_origins_may_call_from_a_browser(
+    worker: Worker, settings: Settings, endpoints: Endpoints
+) -> None:
+    allowed = "https://app.mocki.example"
+    async with isolated_api(settings, endpoints, MOCKI_CORS_ORIGINS=allowed) as isolated:
+        preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+        ok = await isolated.client.options("/rooms", headers={"Origin": allowed, **preflight})
+        assert ok.status_code in (200, 204)
+        assert ok.headers["access-control-allow-origin"] == allowed
+        evil = await isolated.client.options("/rooms", headers={"Origin": "https://evil.example", **preflight})
+        assert evil.headers.get("access-control-allow-origin") != "https://evil.example"
+    default = await isolated_origin_header(
+        api_origin="https://app.mocki.example", settings=settings, endpoints=endpoints
+    )
+    assert default is None
+
+
+async def isolated_origin_header(api_origin: str, settings: Settings, endpoints: Endpoints) -> str | None:
+    """Without MOCKI_CORS_ORIGINS no origin is allowed."""
+    async with isolated_api(settings, endpoints) as isolated:
+        response = await isolated.client.get("/health", headers={"Origin": api_origin})
+        return response.headers.get("access-control-allow-origin")
+
+
+async def test_passwords_tokens_emails_and_answers_never_reach_the_log(
+    worker: Worker, settings: Settings, endpoints: Endpoints
+) -> None:
+    email = f"private-{uuid.uuid4().hex[:8]}@test.mocki.local"
+    answer = f"my secret answer {uuid.uuid4().hex}"
+    async with isolated_api(settings, endpoints) as isolated:
+        client = isolated.client
+        signup = await client.post("/auth/signup", json={"email": email, "password": PASSWORD, "display_name": "Priv"})
+        tokens = signup.json()
+        auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+        await client.post("/auth/login", json={"email": email, "password": "a wrong password"})
+        room_id = (await client.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)).json()["room_id"]
+        await client.post(f"/rooms/{room_id}/ai/message", json={"text": answer}, headers=auth)
+        await client.post(f"/rooms/{room_id}/ai/message", content=b'{"text": "broken', headers=auth)
+        await client.post("/auth/refresh", json={"refresh_token": "x" * 40})
+        log = isolated.log.read_text()
+    assert log, "the API wrote nothing at all: this test would prove nothing"
+    for secret in (email, PASSWORD, "a wrong password", answer, tokens["access_token"], tokens["refresh_token"]):
+        assert secret not in log, f"{secret[:12]}... is in the log"
