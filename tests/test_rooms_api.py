@@ -63,7 +63,7 @@ async def test_a_whole_interview_produces_a_report_scored_by_the_named_provider(
     stages = []
     finished = False
     while not finished:
-        reply = await answer(api, room_id, auth, STRONG_IDEMPOTENCY_ANSWER)
+        reply = await answer(api, room_id, auth, f"{STRONG_IDEMPOTENCY_ANSWER} (answer {len(stages) + 1})")
         assert reply["provider"] == "offline:question-bank"
         assert reply["difficulty"] == "medium"
         stages.append(reply["stage"])
@@ -102,8 +102,8 @@ async def test_a_whole_interview_produces_a_report_scored_by_the_named_provider(
 async def test_transcript_pages_with_a_cursor_never_skip_or_repeat(api: Client) -> None:
     room_id, auth = await create_room(api)
     await wait_for_opening(api, room_id, auth)
-    for _ in range(3):
-        await answer(api, room_id, auth, "I would measure first.")
+    for n in range(3):
+        await answer(api, room_id, auth, f"I would measure first, then decide ({n}).")
     seen: list[int] = []
     cursor = -1
     while True:
@@ -212,3 +212,23 @@ async def test_with_temporal_down_the_api_answers_503_with_a_reason_and_stores_n
         states = {d["name"]: d["ok"] for d in ready.json()["dependencies"]}
         assert states == {"postgres": True, "redis": True, "temporal": False, "livekit": True}
         assert await Room.count() == rooms_before  # no room row without its workflow
+
+
+async def test_the_same_answer_twice_in_a_row_is_refused_as_a_duplicate_unless_keyed(api: Client) -> None:
+    room_id, auth = await create_room(api)
+    await wait_for_opening(api, room_id, auth)
+    text = {"text": f"I lead a team of four ({uuid.uuid4()})."}
+    first = await api.post(f"/rooms/{room_id}/ai/message", json=text, headers=auth)
+    assert first.status_code == 202
+    again = await api.post(f"/rooms/{room_id}/ai/message", json=text, headers=auth)
+    assert again.status_code == 409
+    assert "duplicate" in again.json()["detail"]
+    on_purpose = await api.post(
+        f"/rooms/{room_id}/ai/message", json=text, headers={**auth, "Idempotency-Key": str(uuid.uuid4())}
+    )
+    assert on_purpose.status_code == 202
+    job = on_purpose.json()["job_id"]
+    done = await api.get(f"/rooms/{room_id}/ai/message/{job}", params={"wait": 20}, headers=auth)
+    assert done.json()["status"] == "completed"
+    turns = await transcript(api, room_id, auth)
+    assert [i["speaker"] for i in turns["items"]].count("candidate") == 2  # the refused copy left no trace

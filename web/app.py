@@ -26,6 +26,7 @@ from web.headers import add_security_headers
 from web.health import HealthController
 from web.idempotency import IdempotencyMiddleware
 from web.limits import RateLimiter
+from web.replay import ReplayDetector
 from web.rooms import RoomController
 
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             endpoints.redis_url, socket_connect_timeout=1, socket_timeout=1, retry=Retry(NoBackoff(), 0)
         )
         app.state.limiter = RateLimiter(app.state.redis)
+        app.state.replays = ReplayDetector(app.state.redis)
         app.state.http = httpx.AsyncClient(timeout=5)
         try:
             yield

@@ -52,6 +52,7 @@ from web.accounts import Principal, normalise_email
 from web.guards import Relation, capabilities_of, requires
 from web.idempotency import OPT as IDEMPOTENT
 from web.limits import AI_MESSAGE, READS, limited
+from web.replay import ReplayDetector
 from workflows.interview import InterviewWorkflow
 
 MAX_WAIT_SECONDS = 30
@@ -129,10 +130,26 @@ class RoomController(Controller):
         opt=IDEMPOTENT,
     )
     async def send_message(
-        self, room_id: FromPath[uuid.UUID], data: JSONBody[SendMessage], state: State
+        self,
+        room_id: FromPath[uuid.UUID],
+        data: JSONBody[SendMessage],
+        state: State,
+        request: Request[Principal, None, Any],
     ) -> JobAccepted:
-        """Give the candidate's answer to the AI interviewer. Poll the returned job for its reply."""
+        """Give the candidate's answer to the AI interviewer. Poll the returned job for its reply.
+
+        The same answer sent twice within about ten seconds is refused as a duplicate (409) unless the request
+        carries an `Idempotency-Key`, which is how a client says what it means to repeat.
+        """
         await _active_room(room_id)
+        if "idempotency-key" not in request.headers:
+            fingerprint = f"{request.user.id}\0{room_id}\0{data.text}".encode()
+            replays: ReplayDetector = state.replays
+            if await replays.seen_before(fingerprint):
+                raise ConflictException(
+                    "the same answer arrived moments ago, so this looks like a duplicate; to send it again on "
+                    "purpose, add an Idempotency-Key header"
+                )
         job_id = str(uuid.uuid4())
         handle = _handle(state.temporal, room_id)
         try:
