@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: help install setup demo up test lint fmt mypy bench migrate clean
+.PHONY: help install setup demo up test lint fmt mypy bench fuzz migrate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ fmt: $(STAMP) ## format and fix what ruff can
 
 bench: install ## benchmarks: a table on stdout and in bench/results/
 	@$(BIN)/python -m bench
+
+fuzz: install ## Schemathesis against the running app's OpenAPI schema: no 5xx, no schema violations
+	@$(BIN)/python -m tests.fuzz
 
 migrate: $(STAMP) ## apply migrations to DATABASE_URL
 	@$(BIN)/mocki migrate

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from schema.common import Body
 from stack import database
 from stack.services import Endpoints
 from stack.settings import Settings
@@ -50,7 +51,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             await app.state.redis.aclose()
             await db.close_connection_pool()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[AuthController, UserController, RoomController, HealthController],
         # Outermost first: idempotency keys belong to the authenticated caller.
         middleware=[AUTHENTICATION, IdempotencyMiddleware()],
@@ -82,3 +83,16 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
         logging_config=LoggingConfig(log_exceptions="never"),
         request_max_body_size=64 * 1024,  # every JSON body we take is small; uploads get their own limits
     )
+    _document_closed_bodies(app)
+    return app
+
+
+def _document_closed_bodies(app: Litestar) -> None:
+    """Say in the OpenAPI schema what the API enforces: request bodies take no fields beyond their own."""
+    schemas = app.openapi_schema.components.schemas or {}
+    pending = list(Body.__subclasses__())
+    while pending:
+        body = pending.pop()
+        pending += body.__subclasses__()
+        if body.__name__ in schemas:
+            schemas[body.__name__].additional_properties = False

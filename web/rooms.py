@@ -57,6 +57,7 @@ from workflows.interview import InterviewWorkflow
 
 MAX_WAIT_SECONDS = 30
 DEFAULT_PAGE, MAX_PAGE = 50, 200
+MAX_SEQ = 2**31 - 1  # turn numbers are Postgres integers
 # Even `wait=0` asks Temporal once whether the job is done; this bounds that one call.
 MIN_POLL_SECONDS = 0.5
 KNOWN_OUTCOME_SECONDS = 0.01
@@ -205,7 +206,9 @@ class RoomController(Controller):
     async def list_messages(
         self,
         room_id: FromPath[uuid.UUID],
-        cursor: Annotated[int, QueryParameter(ge=-1, description="last seq already read; -1 for the start")] = -1,
+        cursor: Annotated[
+            int, QueryParameter(ge=-1, le=MAX_SEQ, description="last seq already read; -1 for the start")
+        ] = -1,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     ) -> TranscriptPage:
         """The room's transcript, oldest first. Turn numbers only grow, so a cursor never skips or repeats."""
