@@ -15,6 +15,7 @@ import shutil
 import signal
 import stat
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
@@ -85,10 +86,10 @@ class LocalStack:
         try:
             s = self.settings
             endpoints = Endpoints(
-                database_url=s.database_url or self._start_postgres(),
-                redis_url=s.redis_url or self._start_redis(),
-                temporal_address=s.temporal_address or self._start_temporal(),
-                livekit_url=s.livekit_url or self._start_livekit(),
+                database_url=s.database_url or self._retrying(self._start_postgres),
+                redis_url=s.redis_url or self._retrying(self._start_redis),
+                temporal_address=s.temporal_address or self._retrying(self._start_temporal),
+                livekit_url=s.livekit_url or self._retrying(self._start_livekit),
                 temporal_ui_url=None if s.temporal_address else self._temporal_ui_url,
             )
             # Published for other commands (`mocki users create`) while this stack runs.
@@ -100,6 +101,17 @@ class LocalStack:
         except BaseException:
             self.stop()
             raise
+
+    def _retrying(self, start: Callable[[], str]) -> str:
+        # A free port can be taken by another process between our choosing it and the service binding it:
+        # with free ports, try again on fresh ones. Fixed ports are checked up front instead.
+        retries = 2 if self._ports.policy == "free" else 0
+        for _ in range(retries):
+            try:
+                return start()
+            except ServiceFailed as exc:
+                binaries.log(f"{str(exc).splitlines()[0]}; retrying on other ports")
+        return start()
 
     @property
     def _published(self) -> Path:

@@ -80,9 +80,13 @@ class Supervisor:
 
     def start(self, spec: ProcessSpec) -> None:
         child = _Child(spec, self._spawn(spec))
+        try:
+            self._wait_ready(child)
+        except ServiceFailed:
+            self._stop_child(child, timeout=5)
+            raise
         with self._lock:
             self._children.append(child)
-        self._wait_ready(child)
         if self._watcher is None:
             self._watcher = threading.Thread(target=self._watch, name="mocki-supervisor", daemon=True)
             self._watcher.start()

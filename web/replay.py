@@ -1,8 +1,8 @@
 """Duplicate / replay detection: a Bloom filter of request fingerprints in Redis, one per 10-second window.
 
 A fingerprint seen in the current or the previous window is reported as a replay (an accidental double send, or
-a captured request played again). Each window's filter is sized for `capacity` fingerprints at half the target
-false-positive rate, because a check consults two windows. Check and insert are one Lua script, on Redis's clock.
+a captured request played again). A check consults two windows, so each window's filter is sized for `capacity`
+fingerprints at 40% of the target false-positive rate. Check and insert are one Lua script, on Redis's clock.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ class ReplayDetector:
         error_rate: float = 0.001,
         window_seconds: int = 10,
     ) -> None:
-        per_filter = error_rate / 2  # two windows are consulted per check
+        # Two windows are consulted per check, so each gets under half the budget; the extra 20% is headroom,
+        # so that the rate measured with both windows full stays under `error_rate` (bench/abuse.py).
+        per_filter = error_rate / 2.5
         self.bits = math.ceil(-capacity * math.log(per_filter) / math.log(2) ** 2)
         self.hashes = max(1, round(self.bits / capacity * math.log(2)))
         self.window_seconds = window_seconds
@@ -49,11 +51,9 @@ class ReplayDetector:
         self._script = redis.register_script(CHECK_AND_ADD)
 
     def positions(self, fingerprint: bytes) -> list[int]:
-        # Double hashing (Kirsch-Mitzenmacher): k positions from two 64-bit halves of one SHA-256.
-        digest = hashlib.sha256(fingerprint).digest()
-        first = int.from_bytes(digest[:8], "big")
-        step = int.from_bytes(digest[8:16], "big") | 1
-        return [(first + i * step) % self.bits for i in range(self.hashes)]
+        # k independent 64-bit hashes from one SHAKE-128 stream (double hashing measured ~20% worse here).
+        digest = hashlib.shake_128(fingerprint).digest(8 * self.hashes)
+        return [int.from_bytes(digest[8 * i : 8 * i + 8], "big") % self.bits for i in range(self.hashes)]
 
     async def seen_before(self, fingerprint: bytes) -> bool:
         """Record `fingerprint`; True when it (probably) arrived already within the last one or two windows."""
