@@ -67,3 +67,15 @@ async def test_passwords_tokens_emails_and_answers_never_reach_the_log(
     assert log, "the API wrote nothing at all: this test would prove nothing"
     for secret in (email, PASSWORD, "a wrong password", answer, tokens["access_token"], tokens["refresh_token"]):
         assert secret not in log, f"{secret[:12]}... is in the log"
+
+
+async def test_an_oversized_body_is_refused_with_413_keyed_or_not(api: Client) -> None:
+    signup = await api.post(
+        "/auth/signup",
+        json={"email": f"big-{uuid.uuid4().hex[:8]}@test.mocki.local", "password": PASSWORD, "display_name": "Big"},
+    )
+    auth = {"Authorization": f"Bearer {signup.json()['access_token']}"}
+    huge = b'{"role": "' + b"x" * 70_000 + b'"}'
+    for extra in ({}, {"Idempotency-Key": "big-body"}):
+        response = await api.post("/rooms", content=huge, headers={**auth, **extra, "Content-Type": "application/json"})
+        assert response.status_code == 413, (extra, response.text)
