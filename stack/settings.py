@@ -32,6 +32,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     temporal_address: str | None = None
     temporal_namespace: str = "default"
     livekit_url: str | None = None
+    # The LiveKit address browsers use, when it differs from the one the API reaches (containers, proxies).
+    livekit_public_url: str | None = None
     livekit_api_key: str = "devkey"
     # A well-known key pair for the loopback-only embedded LiveKit; set your own for any shared server.
     livekit_api_secret: str = "mocki-local-livekit-secret-not-for-production"  # noqa: S105
@@ -141,6 +143,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
         fields["temporal_address"] = _host_port("TEMPORAL_ADDRESS", value)
     if value := get("LIVEKIT_URL"):
         fields["livekit_url"] = _url("LIVEKIT_URL", value, ("ws", "wss", "http", "https"))
+    if value := get("LIVEKIT_PUBLIC_URL"):
+        fields["livekit_public_url"] = _url("LIVEKIT_PUBLIC_URL", value, ("ws", "wss", "http", "https"))
     if value := get("OPENAI_BASE_URL"):
         fields["openai_base_url"] = _url("OPENAI_BASE_URL", value, ("http", "https"))
     if value := get("RESEND_API_URL"):

@@ -61,6 +61,7 @@ MATRIX = [
     ("POST", "/rooms/{room}/ai/message", {"text": "I am someone else"}, (202, 403, 403, 403, 404, 404, 401)),
     ("GET", "/rooms/{room}/ai/message/{job}", None, (200, 403, 403, 403, 404, 404, 401)),
     ("GET", "/rooms/{room}/report", None, (409, 409, 409, 409, 404, 404, 401)),
+    ("POST", "/rooms/{room}/join", None, (201, 201, 201, 201, 404, 404, 401)),
 ]
 
 

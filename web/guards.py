@@ -19,17 +19,18 @@ from schema.tables import Room, RoomInterviewer
 from web.accounts import Principal
 
 Relation = Literal["candidate", "recruiter", "interviewer", "admin"]
-Capability = Literal["room:view", "transcript:read", "ai:message", "room:end", "report:read"]
+Capability = Literal["room:view", "room:join", "transcript:read", "ai:message", "room:end", "report:read"]
 
 CAPABILITIES: dict[Relation, frozenset[Capability]] = {
-    "candidate": frozenset({"room:view", "transcript:read", "ai:message", "room:end", "report:read"}),
-    "recruiter": frozenset({"room:view", "transcript:read", "room:end", "report:read"}),
-    "interviewer": frozenset({"room:view", "transcript:read", "report:read"}),
+    "candidate": frozenset({"room:view", "room:join", "transcript:read", "ai:message", "room:end", "report:read"}),
+    "recruiter": frozenset({"room:view", "room:join", "transcript:read", "room:end", "report:read"}),
+    "interviewer": frozenset({"room:view", "room:join", "transcript:read", "report:read"}),
     # Admins support every room, but the answers in it are the candidate's alone.
-    "admin": frozenset({"room:view", "transcript:read", "room:end", "report:read"}),
+    "admin": frozenset({"room:view", "room:join", "transcript:read", "room:end", "report:read"}),
 }
 DESCRIPTIONS: dict[Capability, str] = {
     "room:view": "see this room",
+    "room:join": "join this room's call",
     "transcript:read": "read this room's transcript",
     "ai:message": "answer the AI interviewer (only the candidate may)",
     "room:end": "end this interview",

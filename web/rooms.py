@@ -48,10 +48,13 @@ from schema.interview import (
 )
 from schema.tables import AppUser, Room, RoomInterviewer, TranscriptTurn
 from schema.tables import InterviewReport as ReportRow
+from stack.services import Endpoints
+from stack.settings import Settings
 from web.accounts import Principal, normalise_email
 from web.guards import Relation, capabilities_of, requires
 from web.idempotency import OPT as IDEMPOTENT
 from web.limits import AI_MESSAGE, READS, limited
+from web.media import JoinGrant, join_grant
 from web.replay import ReplayDetector
 from workflows.interview import InterviewWorkflow
 
@@ -197,6 +200,30 @@ class RoomController(Controller):
                 raise NotFoundException(f"no message job {job_id} in this room") from exc
             raise
         return JobView(job_id=str(job_id), status="completed", result=reply)
+
+    @post("/{room_id:uuid}/join", guards=[requires("room:join"), limited(READS)], operation_id="joinRoom")
+    async def join_room(
+        self, room_id: FromPath[uuid.UUID], state: State, request: Request[Principal, None, Any]
+    ) -> JoinGrant:
+        """A LiveKit token for this room only, valid to join for 10 minutes, identity = your user id.
+
+        Candidates and interviewers may speak; recruiters and admins join as hidden observers.
+        """
+        await _active_room(room_id)
+        me = await AppUser.select(AppUser.display_name).where(AppUser.id == request.user.id).first()
+        if me is None:
+            raise NotAuthorizedException("this account no longer exists")
+        settings: Settings = state.settings
+        endpoints: Endpoints = state.endpoints
+        return join_grant(
+            url=settings.livekit_public_url or endpoints.livekit_url,
+            api_key=settings.livekit_api_key,
+            api_secret=settings.livekit_api_secret,
+            room_id=room_id,
+            user_id=request.user.id,
+            display_name=me["display_name"],
+            relation=request.state.room_relation,
+        )
 
     @get(
         "/{room_id:uuid}/ai/messages",
