@@ -11,6 +11,7 @@ from schema.common import Body, Email
 Difficulty = Literal["easy", "medium", "hard"]
 Stage = Literal["intro", "behavioural", "knowledge", "candidate_questions", "wrap_up"]
 Speaker = Literal["candidate", "ai", "human"]
+InterviewerMode = Literal["ai", "human"]
 JobStatus = Literal["queued", "running", "completed", "failed"]
 
 Role = Annotated[str, msgspec.Meta(min_length=2, max_length=80)]
@@ -45,6 +46,7 @@ class RoomView(msgspec.Struct, kw_only=True):
     difficulty: Difficulty
     questions_asked: int
     questions_planned: int
+    interviewer: InterviewerMode  # who asks the questions now
     your_relation: str  # candidate | recruiter | interviewer | admin
     your_capabilities: list[str]
 
@@ -61,6 +63,10 @@ class TranscriptEntry(msgspec.Struct, kw_only=True):
 class TranscriptPage(msgspec.Struct, kw_only=True):
     items: list[TranscriptEntry]
     next_cursor: int | None  # pass as `cursor` for the next page; None at the end
+
+
+class SwitchInterviewer(Body):
+    mode: InterviewerMode
 
 
 class SendMessage(Body):
@@ -140,6 +146,8 @@ class InterviewerReply(msgspec.Struct, frozen=True, kw_only=True):
     question_id: str | None
     finished: bool  # no more questions: the room can be ended
     provider: str
+    # "human": a person is interviewing; the AI recorded the answer and stayed silent (text is empty).
+    interviewer: InterviewerMode = "ai"
 
 
 class InterviewState(msgspec.Struct, frozen=True, kw_only=True):
@@ -148,6 +156,7 @@ class InterviewState(msgspec.Struct, frozen=True, kw_only=True):
     questions_asked: int
     questions_planned: int
     ended: bool
+    interviewer: InterviewerMode = "ai"
 
 
 class ReportRequest(msgspec.Struct, frozen=True, kw_only=True):

@@ -62,6 +62,7 @@ MATRIX = [
     ("GET", "/rooms/{room}/ai/message/{job}", None, (200, 403, 403, 403, 404, 404, 401)),
     ("GET", "/rooms/{room}/report", None, (409, 409, 409, 409, 404, 404, 401)),
     ("POST", "/rooms/{room}/join", None, (201, 201, 201, 201, 404, 404, 401)),
+    ("POST", "/rooms/{room}/interviewer", {"mode": "ai"}, (403, 200, 200, 200, 404, 404, 401)),
 ]
 
 

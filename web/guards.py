@@ -19,14 +19,18 @@ from schema.tables import Room, RoomInterviewer
 from web.accounts import Principal
 
 Relation = Literal["candidate", "recruiter", "interviewer", "admin"]
-Capability = Literal["room:view", "room:join", "transcript:read", "ai:message", "room:end", "report:read"]
+Capability = Literal[
+    "room:view", "room:join", "transcript:read", "ai:message", "room:end", "report:read", "interviewer:switch"
+]
 
 CAPABILITIES: dict[Relation, frozenset[Capability]] = {
     "candidate": frozenset({"room:view", "room:join", "transcript:read", "ai:message", "room:end", "report:read"}),
-    "recruiter": frozenset({"room:view", "room:join", "transcript:read", "room:end", "report:read"}),
-    "interviewer": frozenset({"room:view", "room:join", "transcript:read", "report:read"}),
+    "recruiter": frozenset(
+        {"room:view", "room:join", "transcript:read", "room:end", "report:read", "interviewer:switch"}
+    ),
+    "interviewer": frozenset({"room:view", "room:join", "transcript:read", "report:read", "interviewer:switch"}),
     # Admins support every room, but the answers in it are the candidate's alone.
-    "admin": frozenset({"room:view", "room:join", "transcript:read", "room:end", "report:read"}),
+    "admin": frozenset({"room:view", "room:join", "transcript:read", "room:end", "report:read", "interviewer:switch"}),
 }
 DESCRIPTIONS: dict[Capability, str] = {
     "room:view": "see this room",
@@ -35,6 +39,7 @@ DESCRIPTIONS: dict[Capability, str] = {
     "ai:message": "answer the AI interviewer (only the candidate may)",
     "room:end": "end this interview",
     "report:read": "read this room's report",
+    "interviewer:switch": "hand the interview between the AI and a person",
 }
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]

@@ -18,6 +18,7 @@ from litestar.exceptions import (
 )
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import (
+    HTTP_200_OK,
     HTTP_201_CREATED,
     HTTP_202_ACCEPTED,
     HTTP_409_CONFLICT,
@@ -43,6 +44,7 @@ from schema.interview import (
     RoomCreated,
     RoomView,
     SendMessage,
+    SwitchInterviewer,
     TranscriptEntry,
     TranscriptPage,
 )
@@ -201,6 +203,29 @@ class RoomController(Controller):
             raise
         return JobView(job_id=str(job_id), status="completed", result=reply)
 
+    @post(
+        "/{room_id:uuid}/interviewer",
+        guards=[requires("interviewer:switch")],
+        status_code=HTTP_200_OK,
+        operation_id="switchInterviewer",
+    )
+    async def switch_interviewer(
+        self,
+        room_id: FromPath[uuid.UUID],
+        data: JSONBody[SwitchInterviewer],
+        state: State,
+        request: Request[Principal, None, Any],
+    ) -> RoomView:
+        """Hand the interview to a person (`human`: the AI keeps the transcript and stays silent) or back to the AI."""
+        await _active_room(room_id)
+        try:
+            await _handle(state.temporal, room_id).signal(InterviewWorkflow.switch_interviewer, data)
+        except RPCError as exc:
+            raise _room_gone(exc) from exc
+        view = await _room_view(state.temporal, room_id, request.state.room_relation)
+        # A query right after a signal may still see the mode before it: signals apply in order, so say the new one.
+        return msgspec.structs.replace(view, interviewer=data.mode)
+
     @post("/{room_id:uuid}/join", guards=[requires("room:join"), limited(READS)], operation_id="joinRoom")
     async def join_room(
         self, room_id: FromPath[uuid.UUID], state: State, request: Request[Principal, None, Any]
@@ -302,6 +327,7 @@ async def _room_view(client: Client, room_id: uuid.UUID, relation: Relation) -> 
         difficulty=live.difficulty if live else row["difficulty"],  # type: ignore[arg-type]
         questions_asked=live.questions_asked if live else 0,
         questions_planned=live.questions_planned if live else 0,
+        interviewer=live.interviewer if live else "ai",
         your_relation=relation,
         your_capabilities=list(capabilities_of(relation)),
     )

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from schema.interview import (
         Difficulty,
         EvaluateRequest,
+        InterviewerMode,
         InterviewerReply,
         InterviewOutcome,
         InterviewStart,
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         SendMessage,
         Speaker,
         Stage,
+        SwitchInterviewer,
         TurnRecord,
     )
 
@@ -55,6 +57,7 @@ class InterviewWorkflow:
         self._next_seq = 0  # next transcript turn number
         self._finished = False  # every planned question answered
         self._ended = False
+        self._interviewer: InterviewerMode = "ai"
         self._turn_lock = asyncio.Lock()  # one candidate turn at a time, in arrival order
 
     @workflow.run
@@ -99,6 +102,17 @@ class InterviewWorkflow:
                 )
             question = self._plan[self._asked - 1]
             answer_seq = await self._record("candidate", message.text, question)
+            if self._interviewer == "human":
+                # A person is interviewing: the answer is in the transcript; the AI neither scores nor speaks.
+                return InterviewerReply(
+                    text="",
+                    stage=question.stage,
+                    difficulty=self._difficulty,
+                    question_id=question.id,
+                    finished=False,
+                    provider="human",
+                    interviewer="human",
+                )
             evaluation = await workflow.execute_activity_method(
                 InterviewActivities.evaluate_answer,
                 EvaluateRequest(room_id=self._room_id, seq=answer_seq, question_id=question.id),
@@ -134,6 +148,11 @@ class InterviewWorkflow:
     def end(self) -> None:
         self._ended = True
 
+    @workflow.signal
+    def switch_interviewer(self, switch: SwitchInterviewer) -> None:
+        """Hand the questions to a person or back to the AI, which resumes at the current question."""
+        self._interviewer = switch.mode
+
     @workflow.query
     def state(self) -> InterviewState:
         current = self._plan[self._asked - 1] if self._asked else None
@@ -143,6 +162,7 @@ class InterviewWorkflow:
             questions_asked=self._asked,
             questions_planned=len(self._plan),
             ended=self._ended,
+            interviewer=self._interviewer,
         )
 
     @property
