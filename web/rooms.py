@@ -52,6 +52,7 @@ from schema.tables import AppUser, Room, RoomInterviewer, TranscriptTurn
 from schema.tables import InterviewReport as ReportRow
 from stack.services import Endpoints
 from stack.settings import Settings
+from web import results
 from web.accounts import Principal, normalise_email
 from web.guards import Relation, capabilities_of, requires
 from web.idempotency import OPT as IDEMPOTENT
@@ -188,20 +189,27 @@ class RoomController(Controller):
         state: State,
         wait: Annotated[int, QueryParameter(ge=0, le=MAX_WAIT_SECONDS, description="seconds to long-poll")] = 0,
     ) -> JobView:
-        """The state of a message job: running, completed with the interviewer's reply, or failed."""
+        """The state of a message job: running, completed with the interviewer's reply, or failed.
+
+        Finished results are kept for 24 hours and served from the cache.
+        """
         await _room(room_id)
+        if view := await results.cached(state.redis, room_id, job_id):
+            return view
         update = _handle(state.temporal, room_id).get_update_handle(str(job_id), result_type=InterviewerReply)
         try:
             reply = await asyncio.wait_for(update.result(), timeout=max(wait, MIN_POLL_SECONDS))
+            view = JobView(job_id=str(job_id), status="completed", result=reply)
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             return JobView(job_id=str(job_id), status="running")
         except WorkflowUpdateFailedError as exc:
-            return JobView(job_id=str(job_id), status="failed", error=_failure_message(exc))
+            view = JobView(job_id=str(job_id), status="failed", error=_failure_message(exc))
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise NotFoundException(f"no message job {job_id} in this room") from exc
             raise
-        return JobView(job_id=str(job_id), status="completed", result=reply)
+        await results.remember(state.redis, room_id, view)
+        return view
 
     @post(
         "/{room_id:uuid}/interviewer",
