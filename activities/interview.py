@@ -29,7 +29,12 @@ from schema.tables import InterviewReport as ReportRow
 from schema.tables import Room, TranscriptTurn
 
 # Which report dimension each stage's scores feed.
-DIMENSION_OF_STAGE = {"intro": "communication", "behavioural": "behavioural_star", "knowledge": "knowledge"}
+DIMENSION_OF_STAGE = {
+    "intro": "communication",
+    "behavioural": "behavioural_star",
+    "knowledge": "knowledge",
+    "coding": "problem_solving",
+}
 WEAK_SCORE = 2.5
 STRONG_SCORE = 4.0
 QUOTE_CHARS = 160

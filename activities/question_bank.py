@@ -10,8 +10,8 @@ import msgspec
 from schema.interview import Difficulty, PlannedQuestion, Stage
 
 BANK_PATH = Path(__file__).with_name("question_bank.json")
-# One question per stage, knowledge twice: intro, behavioural, knowledge x2, candidate questions.
-PLAN_SHAPE: tuple[Stage, ...] = ("intro", "behavioural", "knowledge", "knowledge", "candidate_questions")
+# One question per stage, knowledge twice: intro, behavioural, knowledge x2, coding, candidate questions.
+PLAN_SHAPE: tuple[Stage, ...] = ("intro", "behavioural", "knowledge", "knowledge", "coding", "candidate_questions")
 DIFFICULTY_ORDER: tuple[Difficulty, ...] = ("easy", "medium", "hard")
 
 
@@ -20,13 +20,26 @@ class KeyPoint(msgspec.Struct, frozen=True):
     cues: list[str]  # lower-case phrases whose presence shows the point was made
 
 
-class BankQuestion(msgspec.Struct, frozen=True):
+class BankTest(msgspec.Struct, frozen=True):
+    name: str
+    args: list[object]
+    expected: object
+    category: str = "correctness"  # or "edge_cases": what a failure says about the code
+
+
+class BankQuestion(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     stage: Stage
     roles: list[str]  # "*" matches every role
     difficulty: Difficulty | str  # "*" for any
     text: str
     key_points: list[KeyPoint]
+    # Coding questions only: the function to write, its tests, a hint ladder (nudge, approach, near-solution)
+    # and a reference solution the tests are checked against.
+    function: str | None = None
+    tests: list[BankTest] = []
+    hints: list[str] = []
+    reference: str | None = None
 
 
 class _Bank(msgspec.Struct, frozen=True):
@@ -43,6 +56,10 @@ class QuestionBank:
     @cache
     def packaged(cls) -> QuestionBank:
         return cls(msgspec.json.decode(BANK_PATH.read_bytes(), type=_Bank).questions)
+
+    @property
+    def questions(self) -> list[BankQuestion]:
+        return list(self._questions)
 
     def get(self, question_id: str) -> BankQuestion:
         return self._by_id[question_id]

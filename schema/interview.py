@@ -9,7 +9,7 @@ import msgspec
 from schema.common import Body, Email
 
 Difficulty = Literal["easy", "medium", "hard"]
-Stage = Literal["intro", "behavioural", "knowledge", "candidate_questions", "wrap_up"]
+Stage = Literal["intro", "behavioural", "knowledge", "coding", "candidate_questions", "wrap_up"]
 Speaker = Literal["candidate", "ai", "human"]
 InterviewerMode = Literal["ai", "human"]
 JobStatus = Literal["queued", "running", "completed", "failed"]
@@ -69,6 +69,11 @@ class SwitchInterviewer(Body):
     mode: InterviewerMode
 
 
+class SubmitCode(Body):
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
+    language: Literal["python"] = "python"
+
+
 class SendMessage(Body):
     text: MessageText
 
@@ -83,6 +88,13 @@ class JobView(msgspec.Struct, kw_only=True, omit_defaults=True):
     job_id: str
     status: JobStatus
     result: InterviewerReply | None = None
+    error: str | None = None
+
+
+class ReviewJobView(msgspec.Struct, kw_only=True, omit_defaults=True):
+    job_id: str
+    status: JobStatus
+    result: CodeReview | None = None
     error: str | None = None
 
 
@@ -188,3 +200,45 @@ class InterviewOutcome(msgspec.Struct, frozen=True, kw_only=True):
     room_id: str
     overall: float
     provider: str
+
+
+# --- code review -----------------------------------------------------------------------------------------------
+
+
+class ReviewedTest(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    category: str  # correctness | edge_cases
+    passed: bool
+    actual: str | None = None
+    error: str | None = None
+
+
+class ReviewFinding(msgspec.Struct, frozen=True, kw_only=True):
+    category: Literal["correctness", "edge_cases", "complexity", "readability"]
+    verdict: Literal["good", "needs_work"]
+    evidence: str
+
+
+class LineSuggestion(msgspec.Struct, frozen=True, kw_only=True):
+    line: int | None
+    message: str
+
+
+class CodeReview(msgspec.Struct, frozen=True, kw_only=True):
+    question_id: str
+    attempt: int
+    status: str  # ran | did_not_load | timed_out | crashed
+    passed: int
+    total: int
+    score: float  # 0..5, from the executed tests
+    findings: list[ReviewFinding]
+    suggestions: list[LineSuggestion]
+    tests: list[ReviewedTest]
+    provider: str
+
+
+class ReviewInput(msgspec.Struct, frozen=True, kw_only=True):
+    room_id: str
+    question_id: str
+    attempt: int
+    code: str

@@ -2,10 +2,18 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from schema.tables import AppUser, InterviewReport, RefreshToken, Room, RoomInterviewer, TranscriptTurn
+from schema.tables import (
+    AppUser,
+    CodeSubmission,
+    InterviewReport,
+    RefreshToken,
+    Room,
+    RoomInterviewer,
+    TranscriptTurn,
+)
 
 APP_CONFIG = AppConfig(
     app_name="mocki",
     migrations_folder_path=str(Path(__file__).parent / "migrations"),
-    table_classes=[AppUser, RefreshToken, Room, RoomInterviewer, TranscriptTurn, InterviewReport],
+    table_classes=[AppUser, RefreshToken, Room, RoomInterviewer, TranscriptTurn, InterviewReport, CodeSubmission],
 )

@@ -1,6 +1,6 @@
 """Piccolo tables. The DDL lives in migrations/ (raw SQL, with its constraints); these mirror it."""
 
-from piccolo.columns import JSONB, UUID, Integer, Real, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, Array, Integer, Real, Text, Timestamptz, Varchar
 from piccolo.columns.column_types import ForeignKey
 from piccolo.table import Table
 
@@ -61,4 +61,14 @@ class InterviewReport(Table):
     room = ForeignKey(references=Room, primary_key=True)
     body = JSONB()
     provider = Varchar(length=80)
+    created_at = Timestamptz()
+
+
+class CodeSubmission(Table):
+    room = ForeignKey(references=Room)
+    question_id = Varchar(length=60)
+    attempt = Integer()
+    code = Text()
+    review = JSONB()
+    signals = Array(base_column=Text())
     created_at = Timestamptz()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import httpx
 import msgspec
 
-from schema.interview import InterviewReport, JobView, RoomCreated, TranscriptPage
+from schema.interview import CodeReview, InterviewReport, JobView, ReviewJobView, RoomCreated, TranscriptPage
 
 # What the scripted candidate says to each question of the bank (strong on some, weak on one, so that
 # the report has both strengths and a weakness to show).
@@ -24,7 +24,19 @@ ANSWERS = {
     "kn-db-index": "An index helps lookups.",
     "kn-rate-limiter": "I'd use a sliding window counter.",
     "kn-process-thread": "Threads are inside processes.",
+    "code-valid-parentheses": "I'd push each opening bracket on a stack and pop when a closing one comes, checking "
+    "that the pair matches; the string is valid if the stack is empty at the end. That's O(n).",
     "cq-1": "How do you help new engineers get productive in their first month?",
+}
+# Two attempts at the coding question: the first forgets the edge cases, the second is right.
+SUBMISSIONS = {
+    "code-valid-parentheses": [
+        "def is_valid(s):\n    st = []\n    for c in s:\n        if c in ')]}':\n            st.pop()\n"
+        "        else:\n            st.append(c)\n    return True\n",
+        "def is_valid(text):\n    pairs = {')': '(', ']': '[', '}': '{'}\n    stack = []\n    for bracket in text:\n"
+        "        if bracket in pairs:\n            if not stack or stack.pop() != pairs[bracket]:\n"
+        "                return False\n        else:\n            stack.append(bracket)\n    return not stack\n",
+    ]
 }
 # A local demo account on the local stack; its password protects nothing else.
 DEMO_CANDIDATE = {"email": "ada@demo.mocki.local", "password": "demo-candidate-password"}
@@ -50,6 +62,8 @@ def run_scripted_interview(api_url: str) -> DemoOutcome:
         cursor = _print_new_turns(http, room, -1)
         finished = False
         while not finished:
+            for code in SUBMISSIONS.get(question_id or "", []):
+                print_review(code, _await_review(http, room, code))
             answer = ANSWERS.get(question_id or "", FALLBACK_ANSWER)
             job = _ok(http.post(f"{room}/ai/message", json={"text": answer}))
             reply = _await_job(http, room, msgspec.json.decode(job)["job_id"])
@@ -98,6 +112,30 @@ def _await_job(http: httpx.Client, room: str, job_id: str) -> JobView:
         if view.status == "failed":
             raise RuntimeError(f"the interviewer failed: {view.error}")
     raise RuntimeError(f"message job {job_id} did not finish in two minutes")
+
+
+def _await_review(http: httpx.Client, room: str, code: str) -> CodeReview:
+    job = msgspec.json.decode(_ok(http.post(f"{room}/ai/review", json={"code": code})))["job_id"]
+    for _ in range(12):
+        view = msgspec.json.decode(
+            _ok(http.get(f"{room}/ai/review/{job}", params={"wait": ANSWER_POLL_SECONDS})), type=ReviewJobView
+        )
+        if view.status == "completed" and view.result is not None:
+            return view.result
+        if view.status == "failed":
+            raise RuntimeError(f"the review failed: {view.error}")
+    raise RuntimeError(f"review job {job} did not finish in two minutes")
+
+
+def print_review(code: str, review: CodeReview) -> None:
+    print(f"  Candidate submits attempt {review.attempt}:")
+    print("".join(f"      {line}\n" for line in code.splitlines()))
+    print(f"   Review: {review.passed}/{review.total} tests pass, score {review.score:.1f} ({review.provider})")
+    for finding in review.findings:
+        print(f"     {finding.category:<12} {finding.verdict:<10} {finding.evidence}")
+    for suggestion in review.suggestions:
+        print(f"     line {suggestion.line}: {suggestion.message}")
+    print()
 
 
 def _await_report(http: httpx.Client, room: str) -> InterviewReport:

@@ -68,7 +68,7 @@ async def test_a_whole_interview_produces_a_report_scored_by_the_named_provider(
         assert reply["difficulty"] == "medium"
         stages.append(reply["stage"])
         finished = reply["finished"]
-    assert stages == ["behavioural", "knowledge", "knowledge", "candidate_questions", "candidate_questions"]
+    assert stages == ["behavioural", "knowledge", "knowledge", "coding", "candidate_questions", "candidate_questions"]
 
     refused = await api.post(f"/rooms/{room_id}/ai/message", json={"text": "one more"}, headers=auth)
     assert refused.status_code == 409
@@ -85,8 +85,13 @@ async def test_a_whole_interview_produces_a_report_scored_by_the_named_provider(
         assert response.status_code == 404, response.text
     assert report is not None
     assert report["provider"] == "offline:question-bank"
-    assert report["answered"] == 4  # intro, behavioural, two knowledge; candidate questions are not scored
-    assert {d["dimension"] for d in report["dimensions"]} == {"communication", "behavioural_star", "knowledge"}
+    assert report["answered"] == 5  # intro, behavioural, two knowledge, coding; candidate questions are not scored
+    assert {d["dimension"] for d in report["dimensions"]} == {
+        "communication",
+        "behavioural_star",
+        "knowledge",
+        "problem_solving",
+    }
     knowledge = next(d for d in report["dimensions"] if d["dimension"] == "knowledge")
     assert 0 <= knowledge["score"] <= 5
 
@@ -95,7 +100,7 @@ async def test_a_whole_interview_produces_a_report_scored_by_the_named_provider(
 
     # Every turn is in Postgres, in order: the opening, then answer/reply pairs.
     page = await transcript(api, room_id, auth, limit=200)
-    assert [item["seq"] for item in page["items"]] == list(range(11))
+    assert [item["seq"] for item in page["items"]] == list(range(13))
     assert [item["speaker"] for item in page["items"][:3]] == ["ai", "candidate", "ai"]
 
 

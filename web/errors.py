@@ -9,11 +9,22 @@ from asyncpg.exceptions import PostgresConnectionError
 from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, SerializationException
 from litestar.exceptions.responses import create_exception_response
-from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
+from litestar.status_codes import HTTP_409_CONFLICT, HTTP_503_SERVICE_UNAVAILABLE
 from temporalio.service import RPCError, RPCStatusCode
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
+
+
+class ConflictException(ClientException):
+    status_code = HTTP_409_CONFLICT
+
+
+def room_gone(exc: RPCError) -> Exception:
+    """Temporal no longer has the room's workflow open: for the client, the interview has ended."""
+    if exc.status == RPCStatusCode.NOT_FOUND:
+        return ConflictException("this interview has ended")
+    return exc
 
 
 def client_error(request: Request[Any, Any, Any], exc: ClientException) -> Response[Any]:

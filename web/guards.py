@@ -20,11 +20,20 @@ from web.accounts import Principal
 
 Relation = Literal["candidate", "recruiter", "interviewer", "admin"]
 Capability = Literal[
-    "room:view", "room:join", "transcript:read", "ai:message", "room:end", "report:read", "interviewer:switch"
+    "room:view",
+    "room:join",
+    "transcript:read",
+    "ai:message",
+    "code:submit",
+    "room:end",
+    "report:read",
+    "interviewer:switch",
 ]
 
 CAPABILITIES: dict[Relation, frozenset[Capability]] = {
-    "candidate": frozenset({"room:view", "room:join", "transcript:read", "ai:message", "room:end", "report:read"}),
+    "candidate": frozenset(
+        {"room:view", "room:join", "transcript:read", "ai:message", "code:submit", "room:end", "report:read"}
+    ),
     "recruiter": frozenset(
         {"room:view", "room:join", "transcript:read", "room:end", "report:read", "interviewer:switch"}
     ),
@@ -37,6 +46,7 @@ DESCRIPTIONS: dict[Capability, str] = {
     "room:join": "join this room's call",
     "transcript:read": "read this room's transcript",
     "ai:message": "answer the AI interviewer (only the candidate may)",
+    "code:submit": "submit code for review (only the candidate may)",
     "room:end": "end this interview",
     "report:read": "read this room's report",
     "interviewer:switch": "hand the interview between the AI and a person",

@@ -80,6 +80,12 @@ AI_MESSAGE = Policy(
     ),
     fail_closed=True,
 )
+# Running code costs CPU on the workers rather than model calls; a budget of its own.
+CODE_REVIEW = Policy(
+    "code-review",
+    (Window("your code reviews", "user", 10, 60), Window("the service's code-running budget", "global", 120, 60)),
+    fail_closed=True,
+)
 READS = Policy("reads", (Window("your requests", "user", 600, 60),), fail_closed=False)
 # Guessing passwords costs argon2 time: a few tries a minute per account.
 SIGN_IN = Policy("sign-in", (Window("sign-in attempts for this account", "email", 10, 60),), fail_closed=True)

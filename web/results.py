@@ -8,27 +8,27 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import TypeVar
 
 import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from schema.interview import JobView
-
 logger = logging.getLogger(__name__)
 TTL_SECONDS = 24 * 3600
+T = TypeVar("T")
 
 
 class _Entry(msgspec.Struct):
     room_id: str
-    view: JobView
+    view: msgspec.Raw
 
 
 def _key(job_id: uuid.UUID) -> str:
     return f"ai-result:{job_id}"
 
 
-async def cached(redis: Redis, room_id: uuid.UUID, job_id: uuid.UUID) -> JobView | None:
+async def cached(redis: Redis, room_id: uuid.UUID, job_id: uuid.UUID, view_type: type[T]) -> T | None:
     try:
         raw = await redis.get(_key(job_id))
     except RedisError as exc:
@@ -37,13 +37,14 @@ async def cached(redis: Redis, room_id: uuid.UUID, job_id: uuid.UUID) -> JobView
     if not isinstance(raw, bytes):
         return None
     entry = msgspec.msgpack.decode(raw, type=_Entry)
-    return entry.view if entry.room_id == str(room_id) else None
+    if entry.room_id != str(room_id):
+        return None
+    return msgspec.msgpack.decode(entry.view, type=view_type)
 
 
-async def remember(redis: Redis, room_id: uuid.UUID, view: JobView) -> None:
+async def remember(redis: Redis, room_id: uuid.UUID, job_id: uuid.UUID, view: object) -> None:
+    entry = _Entry(str(room_id), msgspec.Raw(msgspec.msgpack.encode(view)))
     try:
-        await redis.set(
-            _key(uuid.UUID(view.job_id)), msgspec.msgpack.encode(_Entry(str(room_id), view)), ex=TTL_SECONDS
-        )
+        await redis.set(_key(job_id), msgspec.msgpack.encode(entry), ex=TTL_SECONDS)
     except RedisError as exc:
         logger.warning("result cache unavailable: %s", exc)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from typing import Annotated, Any
@@ -21,19 +20,16 @@ from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_201_CREATED,
     HTTP_202_ACCEPTED,
-    HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 from temporalio.client import (
     Client,
     WorkflowHandle,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-    WorkflowUpdateStage,
 )
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from schema.interview import (
+    CodeReview,
     CreateRoom,
     InterviewerReply,
     InterviewReport,
@@ -41,9 +37,11 @@ from schema.interview import (
     InterviewState,
     JobAccepted,
     JobView,
+    ReviewJobView,
     RoomCreated,
     RoomView,
     SendMessage,
+    SubmitCode,
     SwitchInterviewer,
     TranscriptEntry,
     TranscriptPage,
@@ -52,11 +50,12 @@ from schema.tables import AppUser, Room, RoomInterviewer, TranscriptTurn
 from schema.tables import InterviewReport as ReportRow
 from stack.services import Endpoints
 from stack.settings import Settings
-from web import results
+from web import jobs
 from web.accounts import Principal, normalise_email
+from web.errors import ConflictException, room_gone
 from web.guards import Relation, capabilities_of, requires
 from web.idempotency import OPT as IDEMPOTENT
-from web.limits import AI_MESSAGE, READS, limited
+from web.limits import AI_MESSAGE, CODE_REVIEW, READS, limited
 from web.media import JoinGrant, join_grant
 from web.replay import ReplayDetector
 from workflows.interview import InterviewWorkflow
@@ -64,13 +63,6 @@ from workflows.interview import InterviewWorkflow
 MAX_WAIT_SECONDS = 30
 DEFAULT_PAGE, MAX_PAGE = 50, 200
 MAX_SEQ = 2**31 - 1  # turn numbers are Postgres integers
-# Even `wait=0` asks Temporal once whether the job is done; this bounds that one call.
-MIN_POLL_SECONDS = 0.5
-KNOWN_OUTCOME_SECONDS = 0.01
-
-
-class ConflictException(ClientException):
-    status_code = HTTP_409_CONFLICT
 
 
 class RoomController(Controller):
@@ -157,25 +149,7 @@ class RoomController(Controller):
                     "the same answer arrived moments ago, so this looks like a duplicate; to send it again on "
                     "purpose, add an Idempotency-Key header"
                 )
-        job_id = str(uuid.uuid4())
-        handle = _handle(state.temporal, room_id)
-        try:
-            update = await handle.start_update(
-                InterviewWorkflow.candidate_message,
-                data,
-                id=job_id,
-                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-            )
-            # A validator's refusal comes back as the update's outcome, already known: reading it costs no
-            # network call. An accepted update has no outcome yet and the short wait just lapses.
-            await asyncio.wait_for(update.result(), timeout=KNOWN_OUTCOME_SECONDS)
-        except WorkflowUpdateFailedError as exc:
-            raise ConflictException(_failure_message(exc)) from exc
-        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-            pass  # accepted and running
-        except RPCError as exc:
-            raise _room_gone(exc) from exc
-        return JobAccepted(job_id=job_id, workflow_id=str(room_id), status="running")
+        return await jobs.start(state.temporal, room_id, InterviewWorkflow.candidate_message, data)
 
     @get(
         "/{room_id:uuid}/ai/message/{job_id:uuid}",
@@ -194,22 +168,41 @@ class RoomController(Controller):
         Finished results are kept for 24 hours and served from the cache.
         """
         await _room(room_id)
-        if view := await results.cached(state.redis, room_id, job_id):
-            return view
-        update = _handle(state.temporal, room_id).get_update_handle(str(job_id), result_type=InterviewerReply)
-        try:
-            reply = await asyncio.wait_for(update.result(), timeout=max(wait, MIN_POLL_SECONDS))
-            view = JobView(job_id=str(job_id), status="completed", result=reply)
-        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-            return JobView(job_id=str(job_id), status="running")
-        except WorkflowUpdateFailedError as exc:
-            view = JobView(job_id=str(job_id), status="failed", error=_failure_message(exc))
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise NotFoundException(f"no message job {job_id} in this room") from exc
-            raise
-        await results.remember(state.redis, room_id, view)
-        return view
+        return await jobs.poll(
+            state.temporal, state.redis, room_id, job_id, wait=wait, result_type=InterviewerReply, view_type=JobView
+        )
+
+    @post(
+        "/{room_id:uuid}/ai/review",
+        guards=[requires("code:submit"), limited(CODE_REVIEW)],
+        status_code=HTTP_202_ACCEPTED,
+        operation_id="requestAiReview",
+        opt=IDEMPOTENT,
+    )
+    async def request_review(
+        self, room_id: FromPath[uuid.UUID], data: JSONBody[SubmitCode], state: State
+    ) -> JobAccepted:
+        """Submit code for the current coding question: its tests really run, then a review with evidence."""
+        await _active_room(room_id)
+        return await jobs.start(state.temporal, room_id, InterviewWorkflow.submit_code, data)
+
+    @get(
+        "/{room_id:uuid}/ai/review/{job_id:uuid}",
+        guards=[requires("code:submit"), limited(READS)],
+        operation_id="getAiReview",
+    )
+    async def get_review(
+        self,
+        room_id: FromPath[uuid.UUID],
+        job_id: FromPath[uuid.UUID],
+        state: State,
+        wait: Annotated[int, QueryParameter(ge=0, le=MAX_WAIT_SECONDS, description="seconds to long-poll")] = 0,
+    ) -> ReviewJobView:
+        """A review job: running, completed with the review (tests, findings, line suggestions, score), or failed."""
+        await _room(room_id)
+        return await jobs.poll(
+            state.temporal, state.redis, room_id, job_id, wait=wait, result_type=CodeReview, view_type=ReviewJobView
+        )
 
     @post(
         "/{room_id:uuid}/interviewer",
@@ -229,7 +222,7 @@ class RoomController(Controller):
         try:
             await _handle(state.temporal, room_id).signal(InterviewWorkflow.switch_interviewer, data)
         except RPCError as exc:
-            raise _room_gone(exc) from exc
+            raise room_gone(exc) from exc
         view = await _room_view(state.temporal, room_id, request.state.room_relation)
         # A query right after a signal may still see the mode before it: signals apply in order, so say the new one.
         return msgspec.structs.replace(view, interviewer=data.mode)
@@ -304,7 +297,7 @@ class RoomController(Controller):
         try:
             await _handle(state.temporal, room_id).signal(InterviewWorkflow.end)
         except RPCError as exc:
-            raise _room_gone(exc) from exc
+            raise room_gone(exc) from exc
         # Ended from now on for every reader; the workflow writes the report and stamps it again.
         await Room.update({Room.status: "ended", Room.ended_at: dt.datetime.now(dt.UTC)}).where(Room.id == room_id)
         return await _room_view(state.temporal, room_id, request.state.room_relation)
@@ -404,14 +397,3 @@ async def _query_state(client: Client, room_id: uuid.UUID) -> InterviewState | N
         return await _handle(client, room_id).query(InterviewWorkflow.state)
     except RPCError:
         return None  # no worker to answer, or the workflow is gone: the room row still answers
-
-
-def _room_gone(exc: RPCError) -> Exception:
-    if exc.status == RPCStatusCode.NOT_FOUND:
-        return ConflictException("this interview has ended")
-    return exc
-
-
-def _failure_message(exc: WorkflowUpdateFailedError) -> str:
-    cause = exc.cause
-    return str(getattr(cause, "message", None) or cause or exc)

@@ -16,7 +16,9 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.interview import InterviewActivities
+    from activities.review import ReviewActivities
     from schema.interview import (
+        CodeReview,
         Difficulty,
         EvaluateRequest,
         InterviewerMode,
@@ -27,9 +29,11 @@ with workflow.unsafe.imports_passed_through():
         PlannedQuestion,
         PlanRequest,
         ReportRequest,
+        ReviewInput,
         SendMessage,
         Speaker,
         Stage,
+        SubmitCode,
         SwitchInterviewer,
         TurnRecord,
     )
@@ -37,6 +41,9 @@ with workflow.unsafe.imports_passed_through():
 # Database writes are quick and idempotent: retry them soon and often.
 DB_TIMEOUT = timedelta(seconds=10)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=10)
+# Running code is bounded by the sandbox's own limits; a retry only helps when the worker died mid-run.
+REVIEW_TIMEOUT = timedelta(seconds=30)
+REVIEW_RETRY = RetryPolicy(maximum_attempts=2, non_retryable_error_types=["SandboxUnavailable"])
 # Model calls are slow and rate-limited: back off 5 s, then 10 s; three attempts in all. A rejected key is final.
 MODEL_TIMEOUT = timedelta(seconds=60)
 MODEL_RETRY = RetryPolicy(
@@ -58,6 +65,7 @@ class InterviewWorkflow:
         self._finished = False  # every planned question answered
         self._ended = False
         self._interviewer: InterviewerMode = "ai"
+        self._attempts: dict[str, int] = {}  # code submissions per coding question
         self._turn_lock = asyncio.Lock()  # one candidate turn at a time, in arrival order
 
     @workflow.run
@@ -143,6 +151,30 @@ class InterviewWorkflow:
             raise ValueError("the interview has ended")
         if self._finished:
             raise ValueError("every question has been answered; end the room to get the report")
+
+    @workflow.update
+    async def submit_code(self, submission: SubmitCode) -> CodeReview:
+        """Run the candidate's code against the current coding question's tests and review it."""
+        await workflow.wait_condition(lambda: self._asked > 0)
+        async with self._turn_lock:
+            if self._ended:
+                raise ApplicationError("the interview has ended", type="RoomEnded", non_retryable=True)
+            question = self._plan[self._asked - 1]
+            attempt = self._attempts.get(question.id, 0) + 1
+            self._attempts[question.id] = attempt
+            return await workflow.execute_activity_method(
+                ReviewActivities.review_code,
+                ReviewInput(room_id=self._room_id, question_id=question.id, attempt=attempt, code=submission.code),
+                start_to_close_timeout=REVIEW_TIMEOUT,
+                retry_policy=REVIEW_RETRY,
+            )
+
+    @submit_code.validator
+    def _accept_code(self, submission: SubmitCode) -> None:
+        if self._ended:
+            raise ValueError("the interview has ended")
+        if not self._asked or self._plan[self._asked - 1].stage != "coding":
+            raise ValueError("there is no coding question right now; code is reviewed during the coding stage")
 
     @workflow.signal
     def end(self) -> None:

@@ -8,12 +8,15 @@ from temporalio.worker import Worker
 from activities.interview import InterviewActivities
 from activities.llm import build_interviewer
 from activities.question_bank import QuestionBank
+from activities.review import ReviewActivities
 from stack.settings import Settings
 from workflows.interview import InterviewWorkflow
 
 
 def interview_worker(client: Client, settings: Settings, *, task_queue: str | None = None) -> Worker:
-    activities = InterviewActivities(build_interviewer(settings), QuestionBank.packaged())
+    bank = QuestionBank.packaged()
+    activities = InterviewActivities(build_interviewer(settings), bank)
+    reviews = ReviewActivities(bank)
     return Worker(
         client,
         task_queue=task_queue or settings.interview_task_queue,
@@ -23,5 +26,6 @@ def interview_worker(client: Client, settings: Settings, *, task_queue: str | No
             activities.record_turn,
             activities.evaluate_answer,
             activities.write_report,
+            reviews.review_code,
         ],
     )

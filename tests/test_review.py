@@ -1,0 +1,115 @@
+"""Code review through the API: the candidate's code really runs against the question's tests."""
+
+from __future__ import annotations
+
+from httpx import AsyncClient as Client
+
+from schema.tables import CodeSubmission
+from tests.conftest import sign_up
+
+# The medium plan's coding question is code-valid-parentheses.
+FAILS_EDGE_CASES = """
+def is_valid(s):
+    stack = []
+    pairs = {')': '(', ']': '[', '}': '{'}
+    for c in s:
+        if c in pairs:
+            if stack.pop() != pairs[c]:
+                return False
+        else:
+            stack.append(c)
+    return True
+"""
+PASSES = """
+def is_valid(text):
+    pairs = {')': '(', ']': '[', '}': '{'}
+    stack = []
+    for bracket in text:
+        if bracket in pairs:
+            if not stack or stack.pop() != pairs[bracket]:
+                return False
+        else:
+            stack.append(bracket)
+    return not stack
+"""
+
+
+async def job_result(api: Client, path: str, auth: dict[str, str], body: dict[str, str]) -> dict:  # type: ignore[type-arg]
+    accepted = await api.post(path, json=body, headers=auth)
+    assert accepted.status_code == 202, accepted.text
+    done = await api.get(f"{path}/{accepted.json()['job_id']}", params={"wait": 25}, headers=auth)
+    assert done.json()["status"] == "completed", done.text
+    return done.json()["result"]  # type: ignore[no-any-return]
+
+
+async def room_at_coding_stage(api: Client) -> tuple[str, dict[str, str]]:
+    auth, _ = await sign_up(api)
+    room_id = (await api.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)).json()["room_id"]
+    early = await api.post(f"/rooms/{room_id}/ai/review", json={"code": PASSES}, headers=auth)
+    assert early.status_code == 409
+    assert "no coding question right now" in early.json()["detail"]
+    stage = "intro"
+    n = 0
+    while stage != "coding":
+        n += 1
+        reply = await job_result(api, f"/rooms/{room_id}/ai/message", auth, {"text": f"My answer number {n}."})
+        stage = reply["stage"]
+    return room_id, auth
+
+
+async def test_a_failing_then_passing_submission_is_reviewed_from_executed_tests(api: Client) -> None:
+    room_id, auth = await room_at_coding_stage(api)
+    first = await job_result(api, f"/rooms/{room_id}/ai/review", auth, {"code": FAILS_EDGE_CASES})
+    assert first["provider"] == "offline:test-runner"
+    assert first["question_id"] == "code-valid-parentheses" and first["attempt"] == 1
+    assert first["status"] == "ran" and first["passed"] < first["total"] == 8
+    by_category = {f["category"]: f for f in first["findings"]}
+    assert by_category["edge_cases"]["verdict"] == "needs_work"
+    assert "'closing first' IndexError: pop from empty list" in by_category["edge_cases"]["evidence"]
+    assert "'only opening' returned True" in by_category["edge_cases"]["evidence"]  # leftovers count as valid
+    assert by_category["correctness"]["verdict"] == "good"
+    assert by_category["readability"]["verdict"] == "needs_work"
+    assert {"line": 7, "message": "raised IndexError in test 'closing first': pop from empty list"} in first[
+        "suggestions"
+    ]
+    assert any(s["message"] == "the name 'c' says little about what it holds" for s in first["suggestions"])
+    assert "signals" not in first  # weakness signals are stored, never polled
+
+    second = await job_result(api, f"/rooms/{room_id}/ai/review", auth, {"code": PASSES})
+    assert second["attempt"] == 2 and second["passed"] == second["total"] == 8 and second["score"] == 5.0
+    assert all(f["verdict"] == "good" for f in second["findings"])
+
+    stored = (
+        await CodeSubmission.select(CodeSubmission.attempt, CodeSubmission.signals)
+        .where(CodeSubmission.room == room_id)
+        .order_by(CodeSubmission.attempt)
+    )
+    assert stored == [
+        {"attempt": 1, "signals": ["edge_cases", "off_by_one", "variable_naming"]},
+        {"attempt": 2, "signals": []},
+    ]
+
+
+async def test_hostile_code_is_contained_and_the_worker_keeps_reviewing(api: Client) -> None:
+    room_id, auth = await room_at_coding_stage(api)
+    hostile = "import socket\ndef is_valid(s):\n    return open('/etc/shadow').read()\n"
+    review = await job_result(api, f"/rooms/{room_id}/ai/review", auth, {"code": hostile})
+    assert review["status"] == "did_not_load"
+    assert "PermissionError" in review["findings"][0]["evidence"]
+    spin = "def is_valid(s):\n    while True:\n        pass\n"
+    stopped = await job_result(api, f"/rooms/{room_id}/ai/review", auth, {"code": spin})
+    assert stopped["status"] == "timed_out" and stopped["passed"] == 0
+    fine = await job_result(api, f"/rooms/{room_id}/ai/review", auth, {"code": PASSES})
+    assert fine["passed"] == 8
+
+
+async def test_only_the_candidate_may_submit_and_bodies_are_checked(api: Client) -> None:
+    room_id, auth = await room_at_coding_stage(api)
+    stranger, _ = await sign_up(api)
+    assert (await api.post(f"/rooms/{room_id}/ai/review", json={"code": PASSES}, headers=stranger)).status_code == 404
+    too_big = await api.post(f"/rooms/{room_id}/ai/review", json={"code": "x" * 20_001}, headers=auth)
+    assert too_big.status_code == 400
+    wrong_language = await api.post(
+        f"/rooms/{room_id}/ai/review", json={"code": PASSES, "language": "cobol"}, headers=auth
+    )
+    assert wrong_language.status_code == 400
