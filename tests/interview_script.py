@@ -13,7 +13,7 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowHistory
 
-from schema.interview import InterviewStart, SendMessage
+from schema.interview import InterviewStart, SendMessage, SubmitCode
 from schema.tables import Room
 from stack import database
 from stack.services import LocalStack
@@ -29,8 +29,11 @@ ANSWERS = [
     "we shipped on time.",
     "A B-tree index avoids a full table scan; lookups become log n, but writes get slower and it needs storage.",
     "I don't know.",
+    "A stack: push openers, pop on closers and compare; valid if nothing is left.",
     "What does the on-call rotation look like?",
 ]
+CODING_AT = 4  # the medium plan's fifth question is code-valid-parentheses
+SUBMISSION = "def is_valid(s):\n    return s.count('(') == s.count(')')\n"
 
 
 async def run_interview(client: Client, task_queue: str) -> WorkflowHistory:
@@ -51,7 +54,9 @@ async def run_interview(client: Client, task_queue: str) -> WorkflowHistory:
         id=room_id,
         task_queue=task_queue,
     )
-    for text in ANSWERS:
+    for n, text in enumerate(ANSWERS):
+        if n == CODING_AT:
+            await handle.execute_update(InterviewWorkflow.submit_code, SubmitCode(code=SUBMISSION))
         await handle.execute_update(InterviewWorkflow.candidate_message, SendMessage(text=text))
     await handle.signal(InterviewWorkflow.end)
     await handle.result()
