@@ -18,6 +18,8 @@ from schema.interview import (
     AnswerEvaluation,
     DimensionScore,
     EvaluateRequest,
+    Hint,
+    HintInput,
     InterviewPlan,
     InterviewReport,
     PlanRequest,
@@ -81,6 +83,31 @@ class InterviewActivities:
             }
         ).where((TranscriptTurn.room == request.room_id) & (TranscriptTurn.seq == request.seq))
         return evaluation
+
+    @activity.defn
+    async def write_hint(self, request: HintInput) -> Hint:
+        """The authored hint ladder's next rung, pointed at what the candidate's last run got wrong."""
+        question = self._bank.get(request.question_id)
+        text = question.hints[request.level - 1]
+        review = request.last_review
+        if review is not None:
+            failing = [t for t in review.tests if not t.passed]
+            if failing:
+                first = failing[0]
+                text += (
+                    f" Your last run fails the '{first.name}' test ({first.error or f'it returned {first.actual}'})."
+                )
+            elif review.status != "ran":
+                text += f" Your last submission did not run to the end ({review.status.replace('_', ' ')})."
+        elif request.code:
+            text += " Submit your code for review to see which tests it passes."
+        return Hint(
+            question_id=question.id,
+            level=request.level,
+            levels=len(question.hints),
+            text=text,
+            provider="question-bank",
+        )
 
     @activity.defn
     async def write_report(self, request: ReportRequest) -> InterviewReport:

@@ -74,6 +74,11 @@ class SubmitCode(Body):
     language: Literal["python"] = "python"
 
 
+class AskHint(Body):
+    # The candidate's current code, when they have some: the hint then speaks to it.
+    code: Annotated[str, msgspec.Meta(max_length=20_000)] | None = None
+
+
 class SendMessage(Body):
     text: MessageText
 
@@ -88,6 +93,21 @@ class JobView(msgspec.Struct, kw_only=True, omit_defaults=True):
     job_id: str
     status: JobStatus
     result: InterviewerReply | None = None
+    error: str | None = None
+
+
+class Hint(msgspec.Struct, frozen=True, kw_only=True):
+    question_id: str
+    level: int  # 1 nudge, 2 approach, 3 near-solution
+    levels: int  # how many this question has
+    text: str
+    provider: str
+
+
+class HintJobView(msgspec.Struct, kw_only=True, omit_defaults=True):
+    job_id: str
+    status: JobStatus
+    result: Hint | None = None
     error: str | None = None
 
 
@@ -242,3 +262,10 @@ class ReviewInput(msgspec.Struct, frozen=True, kw_only=True):
     question_id: str
     attempt: int
     code: str
+
+
+class HintInput(msgspec.Struct, frozen=True, kw_only=True):
+    question_id: str
+    level: int
+    code: str | None = None
+    last_review: CodeReview | None = None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowHistory
 
-from schema.interview import InterviewStart, SendMessage, SubmitCode
+from schema.interview import AskHint, InterviewStart, SendMessage, SubmitCode
 from schema.tables import Room
 from stack import database
 from stack.services import LocalStack
@@ -56,7 +56,9 @@ async def run_interview(client: Client, task_queue: str) -> WorkflowHistory:
     )
     for n, text in enumerate(ANSWERS):
         if n == CODING_AT:
+            await handle.execute_update(InterviewWorkflow.request_hint, AskHint())
             await handle.execute_update(InterviewWorkflow.submit_code, SubmitCode(code=SUBMISSION))
+            await handle.execute_update(InterviewWorkflow.request_hint, AskHint(code=SUBMISSION))
         await handle.execute_update(InterviewWorkflow.candidate_message, SendMessage(text=text))
     await handle.signal(InterviewWorkflow.end)
     await handle.result()

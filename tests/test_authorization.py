@@ -64,6 +64,7 @@ MATRIX = [
     ("POST", "/rooms/{room}/join", None, (201, 201, 201, 201, 404, 404, 401)),
     # the candidate may submit code, but this room is not at its coding question: 409 rather than 403
     ("POST", "/rooms/{room}/ai/review", {"code": "pass"}, (409, 403, 403, 403, 404, 404, 401)),
+    ("POST", "/rooms/{room}/ai/hint", {}, (409, 403, 403, 403, 404, 404, 401)),
     ("POST", "/rooms/{room}/interviewer", {"mode": "ai"}, (403, 200, 200, 200, 404, 404, 401)),
 ]
 

@@ -86,6 +86,16 @@ CODE_REVIEW = Policy(
     (Window("your code reviews", "user", 10, 60), Window("the service's code-running budget", "global", 120, 60)),
     fail_closed=True,
 )
+# Hints: 3 per 5 minutes per user per room (issue 4), and they count as AI requests.
+HINT = Policy(
+    "hint",
+    (
+        Window("your hints in this room", "room-user", 3, 300),
+        Window("your AI requests", "user", 10, 60),
+        Window("the service's AI budget", "global", 500, 60),
+    ),
+    fail_closed=True,
+)
 READS = Policy("reads", (Window("your requests", "user", 600, 60),), fail_closed=False)
 # Guessing passwords costs argon2 time: a few tries a minute per account.
 SIGN_IN = Policy("sign-in", (Window("sign-in attempts for this account", "email", 10, 60),), fail_closed=True)

@@ -29,8 +29,11 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from schema.interview import (
+    AskHint,
     CodeReview,
     CreateRoom,
+    Hint,
+    HintJobView,
     InterviewerReply,
     InterviewReport,
     InterviewStart,
@@ -55,7 +58,7 @@ from web.accounts import Principal, normalise_email
 from web.errors import ConflictException, room_gone
 from web.guards import Relation, capabilities_of, requires
 from web.idempotency import OPT as IDEMPOTENT
-from web.limits import AI_MESSAGE, CODE_REVIEW, READS, limited
+from web.limits import AI_MESSAGE, CODE_REVIEW, HINT, READS, limited
 from web.media import JoinGrant, join_grant
 from web.replay import ReplayDetector
 from workflows.interview import InterviewWorkflow
@@ -170,6 +173,36 @@ class RoomController(Controller):
         await _room(room_id)
         return await jobs.poll(
             state.temporal, state.redis, room_id, job_id, wait=wait, result_type=InterviewerReply, view_type=JobView
+        )
+
+    @post(
+        "/{room_id:uuid}/ai/hint",
+        guards=[requires("code:submit"), limited(HINT)],
+        status_code=HTTP_202_ACCEPTED,
+        operation_id="requestAiHint",
+        opt=IDEMPOTENT,
+    )
+    async def request_hint(self, room_id: FromPath[uuid.UUID], data: JSONBody[AskHint], state: State) -> JobAccepted:
+        """The next hint for the coding question: 1 a nudge, 2 the approach, 3 close to the solution."""
+        await _active_room(room_id)
+        return await jobs.start(state.temporal, room_id, InterviewWorkflow.request_hint, data)
+
+    @get(
+        "/{room_id:uuid}/ai/hint/{job_id:uuid}",
+        guards=[requires("code:submit"), limited(READS)],
+        operation_id="getAiHint",
+    )
+    async def get_hint(
+        self,
+        room_id: FromPath[uuid.UUID],
+        job_id: FromPath[uuid.UUID],
+        state: State,
+        wait: Annotated[int, QueryParameter(ge=0, le=MAX_WAIT_SECONDS, description="seconds to long-poll")] = 0,
+    ) -> HintJobView:
+        """A hint job: running, completed with the hint, or failed."""
+        await _room(room_id)
+        return await jobs.poll(
+            state.temporal, state.redis, room_id, job_id, wait=wait, result_type=Hint, view_type=HintJobView
         )
 
     @post(

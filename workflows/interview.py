@@ -18,9 +18,12 @@ with workflow.unsafe.imports_passed_through():
     from activities.interview import InterviewActivities
     from activities.review import ReviewActivities
     from schema.interview import (
+        AskHint,
         CodeReview,
         Difficulty,
         EvaluateRequest,
+        Hint,
+        HintInput,
         InterviewerMode,
         InterviewerReply,
         InterviewOutcome,
@@ -52,6 +55,7 @@ MODEL_RETRY = RetryPolicy(
     maximum_attempts=3,
     non_retryable_error_types=["AuthenticationError", "PermissionDeniedError"],
 )
+HINT_LEVELS = 3
 CLOSING = "That's the end of our interview. Thank you for your time; your report is being prepared."
 
 
@@ -66,6 +70,8 @@ class InterviewWorkflow:
         self._ended = False
         self._interviewer: InterviewerMode = "ai"
         self._attempts: dict[str, int] = {}  # code submissions per coding question
+        self._hints: dict[str, int] = {}  # hints given per question
+        self._last_review: dict[str, CodeReview] = {}  # the latest review per coding question
         self._turn_lock = asyncio.Lock()  # one candidate turn at a time, in arrival order
 
     @workflow.run
@@ -162,12 +168,14 @@ class InterviewWorkflow:
             question = self._plan[self._asked - 1]
             attempt = self._attempts.get(question.id, 0) + 1
             self._attempts[question.id] = attempt
-            return await workflow.execute_activity_method(
+            review = await workflow.execute_activity_method(
                 ReviewActivities.review_code,
                 ReviewInput(room_id=self._room_id, question_id=question.id, attempt=attempt, code=submission.code),
                 start_to_close_timeout=REVIEW_TIMEOUT,
                 retry_policy=REVIEW_RETRY,
             )
+            self._last_review[question.id] = review
+            return review
 
     @submit_code.validator
     def _accept_code(self, submission: SubmitCode) -> None:
@@ -175,6 +183,44 @@ class InterviewWorkflow:
             raise ValueError("the interview has ended")
         if not self._asked or self._plan[self._asked - 1].stage != "coding":
             raise ValueError("there is no coding question right now; code is reviewed during the coding stage")
+
+    @workflow.update
+    async def request_hint(self, ask: AskHint) -> Hint:
+        """The next rung of the current question's hint ladder, aware of the latest test results."""
+        await workflow.wait_condition(lambda: self._asked > 0)
+        async with self._turn_lock:
+            if self._ended:
+                raise ApplicationError("the interview has ended", type="RoomEnded", non_retryable=True)
+            question = self._plan[self._asked - 1]
+            level = self._hints.get(question.id, 0) + 1
+            if level > HINT_LEVELS:
+                raise ApplicationError(
+                    f"all {HINT_LEVELS} hints for this question are used", type="HintsUsed", non_retryable=True
+                )
+            self._hints[question.id] = level
+            hint = await workflow.execute_activity_method(
+                InterviewActivities.write_hint,
+                HintInput(
+                    question_id=question.id,
+                    level=level,
+                    code=ask.code,
+                    last_review=self._last_review.get(question.id),
+                ),
+                start_to_close_timeout=MODEL_TIMEOUT,
+                retry_policy=MODEL_RETRY,
+            )
+            await self._say(f"Hint {level}: {hint.text}", question, provider=hint.provider)
+            return hint
+
+    @request_hint.validator
+    def _accept_hint(self, ask: AskHint) -> None:
+        if self._ended:
+            raise ValueError("the interview has ended")
+        if not self._asked or self._plan[self._asked - 1].stage != "coding":
+            raise ValueError("hints are for the coding question; there is none right now")
+        question_id = self._plan[self._asked - 1].id
+        if self._hints.get(question_id, 0) >= HINT_LEVELS:
+            raise ValueError(f"all {HINT_LEVELS} hints for this question are used")
 
     @workflow.signal
     def end(self) -> None:

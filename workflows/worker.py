@@ -26,6 +26,7 @@ def interview_worker(client: Client, settings: Settings, *, task_queue: str | No
             activities.record_turn,
             activities.evaluate_answer,
             activities.write_report,
+            activities.write_hint,
             reviews.review_code,
         ],
     )
