@@ -53,6 +53,8 @@ class OfflineInterviewer:
             if words < MIN_SUBSTANTIVE_WORDS:
                 score = min(score, 1.0)  # a few keywords are not an explanation
             feedback = _feedback(covered, missing, words)
+        # A scored answer of a few words says more about how the candidate explains than about what they know.
+        signals = ["communication"] if question.key_points and words < MIN_SUBSTANTIVE_WORDS else []
         return AnswerEvaluation(
             score=score,
             covered=covered,
@@ -60,6 +62,7 @@ class OfflineInterviewer:
             feedback=feedback,
             acknowledgement=_acknowledgement(question, score),
             provider=self.provider,
+            signals=signals,
         )
 
 

@@ -169,6 +169,7 @@ class AnswerEvaluation(msgspec.Struct, frozen=True, kw_only=True):
     feedback: str
     acknowledgement: str  # what the interviewer says before moving on
     provider: str  # e.g. "offline:question-bank" or "openai:gpt-4o-mini"
+    signals: list[str] = []  # weakness categories the answer shows (e.g. "communication"); never polled
 
 
 class InterviewerReply(msgspec.Struct, frozen=True, kw_only=True):
@@ -269,3 +270,18 @@ class HintInput(msgspec.Struct, frozen=True, kw_only=True):
     level: int
     code: str | None = None
     last_review: CodeReview | None = None
+
+
+class WeaknessSummary(msgspec.Struct, frozen=True, kw_only=True):
+    category: str  # edge_cases, time_complexity, variable_naming, code_structure, off_by_one, communication, ...
+    count: int  # times it was seen
+    sessions: int  # interviews it was seen in
+    first_seen: str
+    last_seen: str
+    trend: Literal["new", "improving", "steady", "worsening"]  # the latest interview against the earlier ones
+    evidence: str  # one example, quoted
+
+
+class WeaknessReport(msgspec.Struct, frozen=True, kw_only=True):
+    interviews: int  # the candidate's interviews considered
+    weaknesses: list[WeaknessSummary]

@@ -42,8 +42,11 @@ async def job_result(api: Client, path: str, auth: dict[str, str], body: dict[st
     return done.json()["result"]  # type: ignore[no-any-return]
 
 
-async def room_at_coding_stage(api: Client) -> tuple[str, dict[str, str]]:
-    auth, _ = await sign_up(api)
+async def room_at_coding_stage(
+    api: Client, auth: dict[str, str] | None = None, answer: str = "My answer number {n}."
+) -> tuple[str, dict[str, str]]:
+    """A new room of `auth` (a new candidate by default), answered up to its coding question."""
+    auth = auth or (await sign_up(api))[0]
     room_id = (await api.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)).json()["room_id"]
     early = await api.post(f"/rooms/{room_id}/ai/review", json={"code": PASSES}, headers=auth)
     assert early.status_code == 409
@@ -52,7 +55,7 @@ async def room_at_coding_stage(api: Client) -> tuple[str, dict[str, str]]:
     n = 0
     while stage != "coding":
         n += 1
-        reply = await job_result(api, f"/rooms/{room_id}/ai/message", auth, {"text": f"My answer number {n}."})
+        reply = await job_result(api, f"/rooms/{room_id}/ai/message", auth, {"text": answer.format(n=n)})
         stage = reply["stage"]
     return room_id, auth
 

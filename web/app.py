@@ -29,6 +29,7 @@ from web.idempotency import IdempotencyMiddleware
 from web.limits import RateLimiter
 from web.replay import ReplayDetector
 from web.rooms import RoomController
+from web.weaknesses import WeaknessController
 
 
 def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
@@ -52,7 +53,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             await db.close_connection_pool()
 
     app = Litestar(
-        route_handlers=[AuthController, UserController, RoomController, HealthController],
+        route_handlers=[AuthController, UserController, WeaknessController, RoomController, HealthController],
         # Outermost first: idempotency keys belong to the authenticated caller.
         middleware=[AUTHENTICATION, IdempotencyMiddleware()],
         before_send=[add_security_headers],
