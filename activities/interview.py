@@ -16,6 +16,7 @@ from activities.llm import Interviewer
 from activities.question_bank import QuestionBank
 from schema.interview import (
     AnswerEvaluation,
+    CodeReview,
     DimensionScore,
     EvaluateRequest,
     Hint,
@@ -27,8 +28,8 @@ from schema.interview import (
     TurnRecord,
     Weakness,
 )
+from schema.tables import CodeSubmission, Room, TranscriptTurn
 from schema.tables import InterviewReport as ReportRow
-from schema.tables import Room, TranscriptTurn
 
 # Which report dimension each stage's scores feed.
 DIMENSION_OF_STAGE = {
@@ -38,6 +39,16 @@ DIMENSION_OF_STAGE = {
     "coding": "problem_solving",
 }
 WEAK_SCORE = 2.5
+# What to practise, by weakness signal.
+PRACTICE = {
+    "communication": "Answer in full sentences: the idea, an example, the trade-off (40 words or more).",
+    "edge_cases": "Before submitting, list the edge cases (empty input, one element, duplicates) and test them.",
+    "off_by_one": "Check index bounds and empty containers before indexing or popping.",
+    "time_complexity": "Replace nested loops with a dict or a sort, and state the complexity out loud.",
+    "variable_naming": "Name variables after what they hold (`bracket`, not `c`).",
+    "code_structure": "Split long functions into small named steps.",
+    "star": "Tell stories with STAR: the situation, your task, what you did, and the result.",
+}
 STRONG_SCORE = 4.0
 QUOTE_CHARS = 160
 
@@ -123,7 +134,8 @@ class InterviewActivities:
             for turn in turns
             if turn["evaluation"] is not None and self._bank.get(turn["question_id"]).key_points
         ]
-        report = build_report(request.room_id, scored, self._interviewer.provider)
+        latest_code = await _latest_reviews(request.room_id)
+        report = build_report(request.room_id, scored, self._interviewer.provider, latest_code)
         now = dt.datetime.now(dt.UTC)
         await ReportRow.insert(
             ReportRow(room=request.room_id, body=msgspec.json.encode(report).decode(), provider=report.provider)
@@ -139,8 +151,12 @@ class InterviewActivities:
 
 
 def build_report(
-    room_id: str, scored: list[tuple[dict[str, object], AnswerEvaluation]], default_provider: str
+    room_id: str,
+    scored: list[tuple[dict[str, object], AnswerEvaluation]],
+    default_provider: str,
+    code: list[tuple[CodeReview, list[str]]],
 ) -> InterviewReport:
+    """`code`: the latest review of each coding question, with its weakness signals."""
     by_dimension: dict[str, list[tuple[dict[str, object], AnswerEvaluation]]] = defaultdict(list)
     for turn, evaluation in scored:
         by_dimension[DIMENSION_OF_STAGE.get(str(turn["stage"]), "knowledge")].append((turn, evaluation))
@@ -152,6 +168,7 @@ def build_report(
         )
         for name, items in sorted(by_dimension.items())
     ]
+    dimensions += _code_dimensions([review for review, _ in code])
     strengths = [
         f"{turn['question_id']}: {', '.join(e.covered)}" for turn, e in scored if e.score >= STRONG_SCORE and e.covered
     ]
@@ -163,7 +180,18 @@ def build_report(
         for turn, e in scored
         if e.score < WEAK_SCORE
     ]
-    providers = sorted({e.provider for _, e in scored}) or [default_provider]
+    weaknesses += [
+        Weakness(topic=f"{review.question_id} {finding.category}", evidence=finding.evidence)
+        for review, _ in code
+        for finding in review.findings
+        if finding.verdict == "needs_work"
+    ]
+    signals = {signal for _, e in scored for signal in e.signals} | {s for _, signals in code for s in signals}
+    practice = [PRACTICE[signal] for signal in sorted(signals) if signal in PRACTICE]
+    behavioural = [e.score for turn, e in scored if turn["stage"] == "behavioural"]
+    if behavioural and mean(behavioural) < WEAK_SCORE:
+        practice.append(PRACTICE["star"])
+    providers = sorted({e.provider for _, e in scored} | {review.provider for review, _ in code}) or [default_provider]
     return InterviewReport(
         room_id=room_id,
         overall=round(mean(e.score for _, e in scored), 2) if scored else 0.0,
@@ -172,7 +200,41 @@ def build_report(
         weaknesses=weaknesses,
         answered=len(scored),
         provider=", ".join(providers),
+        recommended_practice=practice,
     )
+
+
+def _code_dimensions(reviews: list[CodeReview]) -> list[DimensionScore]:
+    """Correctness and edge cases from the tests that ran; complexity from the static look at the code."""
+    if not reviews:
+        return []
+    dimensions = []
+    for name in ("correctness", "edge_cases"):
+        tests = [t for review in reviews for t in review.tests if t.category == name]
+        evidence = [f.evidence for review in reviews for f in review.findings if f.category == name]
+        if tests:
+            score = 5.0 * sum(t.passed for t in tests) / len(tests)
+            dimensions.append(DimensionScore(dimension=name, score=round(score, 2), evidence=" ".join(evidence)))
+    complexity = [f for review in reviews for f in review.findings if f.category == "complexity"]
+    if complexity:
+        good = sum(f.verdict == "good" for f in complexity)
+        dimensions.append(
+            DimensionScore(
+                dimension="complexity",
+                score=round(5.0 * good / len(complexity), 2),
+                evidence="static analysis: " + " ".join(f.evidence for f in complexity),
+            )
+        )
+    return dimensions
+
+
+async def _latest_reviews(room_id: str) -> list[tuple[CodeReview, list[str]]]:
+    rows = await CodeSubmission.raw(
+        "SELECT DISTINCT ON (question_id) review::text AS review, signals FROM code_submission "
+        "WHERE room = {} ORDER BY question_id, attempt DESC",
+        room_id,
+    )
+    return [(msgspec.json.decode(row["review"], type=CodeReview), list(row["signals"])) for row in rows]
 
 
 def _quote(text: str) -> str:

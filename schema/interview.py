@@ -214,7 +214,8 @@ class InterviewReport(msgspec.Struct, frozen=True, kw_only=True):
     strengths: list[str]
     weaknesses: list[Weakness]
     answered: int
-    provider: str  # who scored the answers; an offline score says so
+    provider: str  # who scored the answers and the code; an offline score says so
+    recommended_practice: list[str] = []
 
 
 class InterviewOutcome(msgspec.Struct, frozen=True, kw_only=True):

@@ -167,3 +167,5 @@ def print_report(report: InterviewReport) -> None:
         print(f"strength:  {strength}")
     for weakness in report.weaknesses:
         print(f"weakness:  {weakness.topic}\n           {weakness.evidence}")
+    for practice in report.recommended_practice:
+        print(f"practise:  {practice}")

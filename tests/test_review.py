@@ -116,3 +116,24 @@ async def test_only_the_candidate_may_submit_and_bodies_are_checked(api: Client)
         f"/rooms/{room_id}/ai/review", json={"code": PASSES, "language": "cobol"}, headers=auth
     )
     assert wrong_language.status_code == 400
+
+
+async def test_the_report_scores_the_code_and_says_what_to_practise(api: Client) -> None:
+    room_id, auth = await room_at_coding_stage(api, answer="Not sure ({n}).")
+    await job_result(api, f"/rooms/{room_id}/ai/review", auth, {"code": FAILS_EDGE_CASES})
+    assert (await api.post(f"/rooms/{room_id}/end", headers=auth)).status_code == 202
+    report = None
+    for _ in range(200):
+        response = await api.get(f"/rooms/{room_id}/report", headers=auth)
+        if response.status_code == 200:
+            report = response.json()
+            break
+    assert report is not None
+    scores = {d["dimension"]: d["score"] for d in report["dimensions"]}
+    assert scores["correctness"] == 5.0  # all 5 correctness tests passed
+    assert scores["edge_cases"] == round(5 * 1 / 3, 2)
+    assert scores["complexity"] == 5.0
+    assert report["provider"] == "offline:question-bank, offline:test-runner"
+    assert any(w["topic"] == "code-valid-parentheses edge_cases" for w in report["weaknesses"])
+    practice = " ".join(report["recommended_practice"])
+    assert "edge cases" in practice and "full sentences" in practice and "STAR" in practice
