@@ -13,7 +13,7 @@ import msgspec
 from temporalio import activity
 
 from activities.llm import Interviewer
-from activities.question_bank import QuestionBank
+from activities.question_bank import DIFFICULTY_ORDER, QuestionBank
 from schema.interview import (
     AnswerEvaluation,
     CodeReview,
@@ -60,7 +60,11 @@ class InterviewActivities:
 
     @activity.defn
     async def plan_interview(self, request: PlanRequest) -> InterviewPlan:
-        return InterviewPlan(questions=self._bank.plan(request.role, request.difficulty), provider="question-bank")
+        return InterviewPlan(
+            questions=self._bank.plan(request.role, request.difficulty),
+            provider="question-bank",
+            by_difficulty={tier: self._bank.plan(request.role, tier) for tier in DIFFICULTY_ORDER},
+        )
 
     @activity.defn
     async def record_turn(self, turn: TurnRecord) -> None:
@@ -211,7 +215,12 @@ def _code_dimensions(reviews: list[CodeReview]) -> list[DimensionScore]:
     dimensions = []
     for name in ("correctness", "edge_cases"):
         tests = [t for review in reviews for t in review.tests if t.category == name]
-        evidence = [f.evidence for review in reviews for f in review.findings if f.category == name]
+        evidence = [
+            f"[{review.question_id}, attempt {review.attempt}] {f.evidence}"
+            for review in reviews
+            for f in review.findings
+            if f.category == name
+        ]
         if tests:
             score = 5.0 * sum(t.passed for t in tests) / len(tests)
             dimensions.append(DimensionScore(dimension=name, score=round(score, 2), evidence=" ".join(evidence)))

@@ -142,6 +142,8 @@ class PlanRequest(msgspec.Struct, frozen=True, kw_only=True):
 class InterviewPlan(msgspec.Struct, frozen=True, kw_only=True):
     questions: list[PlannedQuestion]
     provider: str
+    # The same plan drawn at each difficulty, so the interview can move between tiers as it goes.
+    by_difficulty: dict[str, list[PlannedQuestion]] = {}
 
 
 class TurnRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -24,19 +24,28 @@ ANSWERS = {
     "kn-db-index": "An index helps lookups.",
     "kn-rate-limiter": "I'd use a sliding window counter.",
     "kn-process-thread": "Threads are inside processes.",
+    "code-two-sum": "I'd keep a hash map from each value to its index and, in a single pass, look up the complement "
+    "target minus the current number before storing it. That's O(n) time and O(n) space.",
     "code-valid-parentheses": "I'd push each opening bracket on a stack and pop when a closing one comes, checking "
     "that the pair matches; the string is valid if the stack is empty at the end. That's O(n).",
     "cq-1": "How do you help new engineers get productive in their first month?",
 }
-# Two attempts at the coding question: the first forgets the edge cases, the second is right.
+# Two attempts at whichever coding question the interview reaches: the first is flawed, the second is right.
 SUBMISSIONS = {
+    "code-two-sum": [
+        "def two_sum(nums, target):\n    for a in range(len(nums)):\n        for b in range(a, len(nums)):\n"
+        "            if nums[a] + nums[b] == target:\n                return [a, b]\n",
+        "def two_sum(nums, target):\n    seen = {}\n    for index, number in enumerate(nums):\n"
+        "        if target - number in seen:\n            return [seen[target - number], index]\n"
+        "        seen[number] = index\n",
+    ],
     "code-valid-parentheses": [
         "def is_valid(s):\n    st = []\n    for c in s:\n        if c in ')]}':\n            st.pop()\n"
         "        else:\n            st.append(c)\n    return True\n",
         "def is_valid(text):\n    pairs = {')': '(', ']': '[', '}': '{'}\n    stack = []\n    for bracket in text:\n"
         "        if bracket in pairs:\n            if not stack or stack.pop() != pairs[bracket]:\n"
         "                return False\n        else:\n            stack.append(bracket)\n    return not stack\n",
-    ]
+    ],
 }
 # A local demo account on the local stack; its password protects nothing else.
 DEMO_CANDIDATE = {"email": "ada@demo.mocki.local", "password": "demo-candidate-password"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from httpx import AsyncClient as Client
 
+from activities.question_bank import QuestionBank
 from schema.tables import CodeSubmission
 from tests.conftest import sign_up
 
@@ -42,21 +43,35 @@ async def job_result(api: Client, path: str, auth: dict[str, str], body: dict[st
     return done.json()["result"]  # type: ignore[no-any-return]
 
 
+def covering(question_id: str) -> str:
+    """An answer that makes every rubric point of the question (a top score)."""
+    cues = [point.cues[0] for point in QuestionBank.packaged().get(question_id).key_points]
+    return f"I would talk about {', '.join(cues)}, and explain each of them with an example from my work."
+
+
 async def room_at_coding_stage(
     api: Client, auth: dict[str, str] | None = None, answer: str = "My answer number {n}."
 ) -> tuple[str, dict[str, str]]:
-    """A new room of `auth` (a new candidate by default), answered up to its coding question."""
+    """A new room of `auth` (a new candidate by default), answered up to its coding question.
+
+    The first knowledge answer is strong (the tier goes up to hard) and the second is `answer` (back down to
+    medium), so the coding question is the medium one: code-valid-parentheses.
+    """
     auth = auth or (await sign_up(api))[0]
     room_id = (await api.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)).json()["room_id"]
     early = await api.post(f"/rooms/{room_id}/ai/review", json={"code": PASSES}, headers=auth)
     assert early.status_code == 409
     assert "no coding question right now" in early.json()["detail"]
-    stage = "intro"
-    n = 0
+    stage, question_id, strong_given, n = "intro", "", False, 0
     while stage != "coding":
         n += 1
-        reply = await job_result(api, f"/rooms/{room_id}/ai/message", auth, {"text": answer.format(n=n)})
-        stage = reply["stage"]
+        if stage == "knowledge" and not strong_given:
+            text, strong_given = covering(question_id), True
+        else:
+            text = answer.format(n=n)
+        reply = await job_result(api, f"/rooms/{room_id}/ai/message", auth, {"text": text})
+        stage, question_id = reply["stage"], reply["question_id"]
+    assert question_id == "code-valid-parentheses"
     return room_id, auth
 
 

@@ -65,7 +65,7 @@ async def test_a_whole_interview_produces_a_report_scored_by_the_named_provider(
     while not finished:
         reply = await answer(api, room_id, auth, f"{STRONG_IDEMPOTENCY_ANSWER} (answer {len(stages) + 1})")
         assert reply["provider"] == "offline:question-bank"
-        assert reply["difficulty"] == "medium"
+        assert reply["difficulty"] in ("easy", "medium", "hard")
         stages.append(reply["stage"])
         finished = reply["finished"]
     assert stages == ["behavioural", "knowledge", "knowledge", "coding", "candidate_questions", "candidate_questions"]

@@ -56,6 +56,9 @@ MODEL_RETRY = RetryPolicy(
     non_retryable_error_types=["AuthenticationError", "PermissionDeniedError"],
 )
 HINT_LEVELS = 3
+TIERS: tuple[Difficulty, ...] = ("easy", "medium", "hard")
+ADAPTIVE_STAGES = ("knowledge", "coding")
+QUICK_ANSWER = timedelta(minutes=2)
 CLOSING = "That's the end of our interview. Thank you for your time; your report is being prepared."
 
 
@@ -64,6 +67,9 @@ class InterviewWorkflow:
     def __init__(self) -> None:
         self._start: InterviewStart | None = None
         self._plan: list[PlannedQuestion] = []
+        self._by_difficulty: dict[str, list[PlannedQuestion]] = {}
+        self._tier: Difficulty = "medium"
+        self._asked_at = workflow.now()  # when the current question was put
         self._asked = 0  # questions put to the candidate so far
         self._next_seq = 0  # next transcript turn number
         self._finished = False  # every planned question answered
@@ -77,6 +83,7 @@ class InterviewWorkflow:
     @workflow.run
     async def run(self, start: InterviewStart) -> InterviewOutcome:
         self._start = start
+        self._tier = start.difficulty
         async with self._turn_lock:
             plan = await workflow.execute_activity_method(
                 InterviewActivities.plan_interview,
@@ -85,6 +92,7 @@ class InterviewWorkflow:
                 retry_policy=DB_RETRY,
             )
             self._plan = plan.questions
+            self._by_difficulty = plan.by_difficulty
             first = self._plan[0]
             greeting = f"Hello {start.candidate_name}, welcome to your {start.role} practice interview. "
             await self._say(greeting + first.text, first, provider=plan.provider)
@@ -133,14 +141,19 @@ class InterviewWorkflow:
                 start_to_close_timeout=MODEL_TIMEOUT,
                 retry_policy=MODEL_RETRY,
             )
+            transition = self._adapt(question, evaluation.score)
             finished = self._asked >= len(self._plan)
             self._finished = finished
             if finished:
                 text, next_question = f"{evaluation.acknowledgement} {CLOSING}", None
             else:
-                next_question = self._plan[self._asked]
-                text = f"{evaluation.acknowledgement} {next_question.text}"
+                next_question = self._next_question()
+                self._plan[self._asked] = next_question
+                if next_question.stage not in ADAPTIVE_STAGES:
+                    transition = ""  # the tier still moved; it is only worth saying before a technical question
+                text = " ".join(filter(None, [evaluation.acknowledgement, transition, next_question.text]))
                 self._asked += 1
+                self._asked_at = workflow.now()
             await self._say(text, next_question or question, provider=evaluation.provider)
             return InterviewerReply(
                 text=text,
@@ -250,8 +263,34 @@ class InterviewWorkflow:
 
     @property
     def _difficulty(self) -> Difficulty:
-        assert self._start is not None
-        return self._start.difficulty
+        return self._tier
+
+    def _adapt(self, question: PlannedQuestion, score: float) -> str:
+        """Move between tiers on a knowledge or coding answer; returns what the interviewer says about it."""
+        if question.stage not in ADAPTIVE_STAGES:
+            return ""
+        hints = self._hints.get(question.id, 0)
+        review = self._last_review.get(question.id)
+        pass_rate = review.passed / review.total if review and review.total else None
+        quick = workflow.now() - self._asked_at <= QUICK_ANSWER
+        tier = TIERS.index(self._tier)
+        if score >= 4 and hints == 0 and pass_rate in (None, 1.0) and quick and tier < len(TIERS) - 1:
+            self._tier = TIERS[tier + 1]
+            return "Nicely done, so let's make the next one harder."
+        struggling = score <= 1.5 or hints >= 2 or (pass_rate is not None and pass_rate < 0.5)
+        if struggling and tier > 0:
+            self._tier = TIERS[tier - 1]
+            return "No problem, that one is tough; let's try something a little more approachable."
+        return ""
+
+    def _next_question(self) -> PlannedQuestion:
+        """The next slot's question at the current tier, never one already asked."""
+        asked = {q.id for q in self._plan[: self._asked]}
+        for tier in (self._tier, *TIERS):
+            candidates = self._by_difficulty.get(tier)
+            if candidates and candidates[self._asked].id not in asked:
+                return candidates[self._asked]
+        return self._plan[self._asked]
 
     async def _say(self, text: str, question: PlannedQuestion, *, provider: str) -> None:
         await self._record("ai", text, question, provider=provider)
