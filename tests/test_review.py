@@ -152,3 +152,15 @@ async def test_the_report_scores_the_code_and_says_what_to_practise(api: Client)
     assert any(w["topic"] == "code-valid-parentheses edge_cases" for w in report["weaknesses"])
     practice = " ".join(report["recommended_practice"])
     assert "edge cases" in practice and "full sentences" in practice and "STAR" in practice
+
+
+async def test_a_job_polled_through_another_kind_of_route_is_not_found(api: Client) -> None:
+    auth, _ = await sign_up(api)
+    room_id = (await api.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)).json()["room_id"]
+    message = (await api.post(f"/rooms/{room_id}/ai/message", json={"text": "Hello there."}, headers=auth)).json()
+    done = await api.get(f"/rooms/{room_id}/ai/message/{message['job_id']}", params={"wait": 20}, headers=auth)
+    assert done.json()["status"] == "completed"
+    for kind in ("hint", "review"):  # found by `make fuzz`: these were 500s
+        wrong = await api.get(f"/rooms/{room_id}/ai/{kind}/{message['job_id']}", headers=auth)
+        assert wrong.status_code == 404, wrong.text
+        assert f"no {kind} job" in wrong.json()["detail"]

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from typing import Any, Protocol, TypeVar
 
+import msgspec
 from litestar.exceptions import NotFoundException
 from redis.asyncio import Redis
 from temporalio.client import (
@@ -57,12 +58,13 @@ async def poll(
     room_id: uuid.UUID,
     job_id: uuid.UUID,
     *,
+    kind: str,
     wait: int,
     result_type: type,
     view_type: type[V],
 ) -> V:
     """The job's state, waiting up to `wait` seconds for it to finish; finished states are cached for 24 h."""
-    if view := await results.cached(redis, room_id, job_id, view_type):
+    if view := await results.cached(redis, room_id, job_id, kind, view_type):
         return view
     update = client.get_workflow_handle(str(room_id)).get_update_handle(str(job_id), result_type=result_type)
     try:
@@ -72,11 +74,13 @@ async def poll(
         return view_type(job_id=str(job_id), status="running")
     except WorkflowUpdateFailedError as exc:
         view = view_type(job_id=str(job_id), status="failed", error=failure_message(exc))
+    except msgspec.ValidationError as exc:  # the job exists, but is of another kind (a hint asked for as a review)
+        raise NotFoundException(f"no {kind} job {job_id} in this room") from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise NotFoundException(f"no job {job_id} in this room") from exc
+            raise NotFoundException(f"no {kind} job {job_id} in this room") from exc
         raise
-    await results.remember(redis, room_id, job_id, view)
+    await results.remember(redis, room_id, job_id, kind, view)
     return view
 
 

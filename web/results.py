@@ -1,6 +1,7 @@
 """Finished job results, cached in Redis under `ai-result:{jobId}` for 24 hours and read before Temporal.
 
-The entry names its room, so a job id presented under another room is not served from it. A cache that cannot
+The entry names its room and its kind of job, so a job id presented under another room, or through another kind
+of route, is not served from it. A cache that cannot
 be reached is skipped: polling still works, from Temporal.
 """
 
@@ -21,6 +22,7 @@ T = TypeVar("T")
 
 class _Entry(msgspec.Struct):
     room_id: str
+    kind: str  # message | hint | review: a job is only served by its own kind of route
     view: msgspec.Raw
 
 
@@ -28,7 +30,7 @@ def _key(job_id: uuid.UUID) -> str:
     return f"ai-result:{job_id}"
 
 
-async def cached(redis: Redis, room_id: uuid.UUID, job_id: uuid.UUID, view_type: type[T]) -> T | None:
+async def cached(redis: Redis, room_id: uuid.UUID, job_id: uuid.UUID, kind: str, view_type: type[T]) -> T | None:
     try:
         raw = await redis.get(_key(job_id))
     except RedisError as exc:
@@ -37,13 +39,13 @@ async def cached(redis: Redis, room_id: uuid.UUID, job_id: uuid.UUID, view_type:
     if not isinstance(raw, bytes):
         return None
     entry = msgspec.msgpack.decode(raw, type=_Entry)
-    if entry.room_id != str(room_id):
+    if entry.room_id != str(room_id) or entry.kind != kind:
         return None
     return msgspec.msgpack.decode(entry.view, type=view_type)
 
 
-async def remember(redis: Redis, room_id: uuid.UUID, job_id: uuid.UUID, view: object) -> None:
-    entry = _Entry(str(room_id), msgspec.Raw(msgspec.msgpack.encode(view)))
+async def remember(redis: Redis, room_id: uuid.UUID, job_id: uuid.UUID, kind: str, view: object) -> None:
+    entry = _Entry(str(room_id), kind, msgspec.Raw(msgspec.msgpack.encode(view)))
     try:
         await redis.set(_key(job_id), msgspec.msgpack.encode(entry), ex=TTL_SECONDS)
     except RedisError as exc:

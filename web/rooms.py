@@ -172,7 +172,14 @@ class RoomController(Controller):
         """
         await _room(room_id)
         return await jobs.poll(
-            state.temporal, state.redis, room_id, job_id, wait=wait, result_type=InterviewerReply, view_type=JobView
+            state.temporal,
+            state.redis,
+            room_id,
+            job_id,
+            kind="message",
+            wait=wait,
+            result_type=InterviewerReply,
+            view_type=JobView,
         )
 
     @post(
@@ -202,7 +209,14 @@ class RoomController(Controller):
         """A hint job: running, completed with the hint, or failed."""
         await _room(room_id)
         return await jobs.poll(
-            state.temporal, state.redis, room_id, job_id, wait=wait, result_type=Hint, view_type=HintJobView
+            state.temporal,
+            state.redis,
+            room_id,
+            job_id,
+            kind="hint",
+            wait=wait,
+            result_type=Hint,
+            view_type=HintJobView,
         )
 
     @post(
@@ -234,7 +248,14 @@ class RoomController(Controller):
         """A review job: running, completed with the review (tests, findings, line suggestions, score), or failed."""
         await _room(room_id)
         return await jobs.poll(
-            state.temporal, state.redis, room_id, job_id, wait=wait, result_type=CodeReview, view_type=ReviewJobView
+            state.temporal,
+            state.redis,
+            room_id,
+            job_id,
+            kind="review",
+            wait=wait,
+            result_type=CodeReview,
+            view_type=ReviewJobView,
         )
 
     @post(
