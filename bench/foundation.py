@@ -113,7 +113,7 @@ def bench_turns(rows: list[tuple[str, str, str]]) -> None:
                 http.headers["Authorization"] = f"Bearer {sign_up(http)}"
                 created = http.post("/rooms", json={"role": "Backend Engineer"}).json()
                 room = f"/rooms/{created['room_id']}"
-                for n in range(5):  # the plan has five questions
+                for n in range(5):  # five answers: within the 10 AI requests a minute a user may make
                     started = time.perf_counter()
                     job = http.post(f"{room}/ai/message", json={"text": f"I would use a hash map ({n})."}).json()
                     view = http.get(f"{room}/ai/message/{job['job_id']}", params={"wait": 10}).json()
