@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import httpx
 import msgspec
 
-from schema.interview import CodeReview, InterviewReport, JobView, ReviewJobView, RoomCreated, TranscriptPage
+from schema.interview import (
+    CodeReview,
+    HintJobView,
+    InterviewReport,
+    JobView,
+    ReviewJobView,
+    RoomCreated,
+    TranscriptPage,
+    WeaknessReport,
+)
 
 # What the scripted candidate says to each question of the bank (strong on some, weak on one, so that
 # the report has both strengths and a weakness to show).
@@ -47,6 +57,7 @@ SUBMISSIONS = {
         "                return False\n        else:\n            stack.append(bracket)\n    return not stack\n",
     ],
 }
+JobViewT = TypeVar("JobViewT", HintJobView, ReviewJobView)
 # A local demo account on the local stack; its password protects nothing else.
 DEMO_CANDIDATE = {"email": "ada@demo.mocki.local", "password": "demo-candidate-password"}
 FALLBACK_ANSWER = "I'm not sure; I would look it up and test my assumptions."
@@ -71,8 +82,11 @@ def run_scripted_interview(api_url: str) -> DemoOutcome:
         cursor = _print_new_turns(http, room, -1)
         finished = False
         while not finished:
+            if question_id in SUBMISSIONS:
+                hint = _await_job_result(http, f"{room}/ai/hint", {}, HintJobView)
+                print(f"  Candidate asks for a hint -> hint {hint.level} of {hint.levels}: {hint.text}\n")
             for code in SUBMISSIONS.get(question_id or "", []):
-                print_review(code, _await_review(http, room, code))
+                print_review(code, _await_job_result(http, f"{room}/ai/review", {"code": code}, ReviewJobView))
             answer = ANSWERS.get(question_id or "", FALLBACK_ANSWER)
             job = _ok(http.post(f"{room}/ai/message", json={"text": answer}))
             reply = _await_job(http, room, msgspec.json.decode(job)["job_id"])
@@ -81,7 +95,9 @@ def run_scripted_interview(api_url: str) -> DemoOutcome:
             cursor = _print_new_turns(http, room, cursor)
         _ok(http.post(f"{room}/end"))
         report = _await_report(http, room)
+        weaknesses = msgspec.json.decode(_ok(http.get("/users/me/ai/weaknesses")), type=WeaknessReport)
     print_report(report)
+    print_weaknesses(weaknesses)
     return DemoOutcome(workflow_id=created.workflow_id, report=report)
 
 
@@ -123,17 +139,15 @@ def _await_job(http: httpx.Client, room: str, job_id: str) -> JobView:
     raise RuntimeError(f"message job {job_id} did not finish in two minutes")
 
 
-def _await_review(http: httpx.Client, room: str, code: str) -> CodeReview:
-    job = msgspec.json.decode(_ok(http.post(f"{room}/ai/review", json={"code": code})))["job_id"]
+def _await_job_result(http: httpx.Client, path: str, body: dict[str, str], view: type[JobViewT]) -> Any:
+    job = msgspec.json.decode(_ok(http.post(path, json=body)))["job_id"]
     for _ in range(12):
-        view = msgspec.json.decode(
-            _ok(http.get(f"{room}/ai/review/{job}", params={"wait": ANSWER_POLL_SECONDS})), type=ReviewJobView
-        )
-        if view.status == "completed" and view.result is not None:
-            return view.result
-        if view.status == "failed":
-            raise RuntimeError(f"the review failed: {view.error}")
-    raise RuntimeError(f"review job {job} did not finish in two minutes")
+        polled = msgspec.json.decode(_ok(http.get(f"{path}/{job}", params={"wait": ANSWER_POLL_SECONDS})), type=view)
+        if polled.status == "completed" and polled.result is not None:
+            return polled.result
+        if polled.status == "failed":
+            raise RuntimeError(f"{path} failed: {polled.error}")
+    raise RuntimeError(f"job {job} at {path} did not finish in two minutes")
 
 
 def print_review(code: str, review: CodeReview) -> None:
@@ -145,6 +159,15 @@ def print_review(code: str, review: CodeReview) -> None:
     for suggestion in review.suggestions:
         print(f"     line {suggestion.line}: {suggestion.message}")
     print()
+
+
+def print_weaknesses(summary: WeaknessReport) -> None:
+    print(f"\n== Weaknesses across {summary.interviews} interview(s) of this candidate ==")
+    for weakness in summary.weaknesses:
+        print(
+            f"  {weakness.category:<16} seen {weakness.count}x in {weakness.sessions} interview(s), "
+            f"{weakness.trend}; e.g. {weakness.evidence}"
+        )
 
 
 def _await_report(http: httpx.Client, room: str) -> InterviewReport:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -87,6 +88,34 @@ def service_env(settings: Settings, endpoints: Endpoints, **extra: str) -> dict[
         "LIVEKIT_URL": endpoints.livekit_url,
         **extra,
     }
+
+
+async def recruiter_room(api: httpx.AsyncClient) -> tuple[str, dict[str, str], dict[str, str], dict[str, str]]:
+    """A room a recruiter made for a candidate, with another recruiter as interviewer."""
+    candidate, candidate_email = await sign_up(api, "candidate")
+    recruiter, _ = await sign_up(api, "recruiter")
+    interviewer, interviewer_email = await sign_up(api, "recruiter")
+    created = await api.post(
+        "/rooms",
+        json={
+            "role": "Backend Engineer",
+            "candidate_email": candidate_email,
+            "interviewer_emails": [interviewer_email],
+        },
+        headers=recruiter,
+    )
+    assert created.status_code == 201, created.text
+    return created.json()["room_id"], candidate, recruiter, interviewer
+
+
+async def await_report(api: httpx.AsyncClient, room_id: str, auth: dict[str, str]) -> dict[str, Any]:
+    """The report of an ended room, once the workflow has written it (404 until then)."""
+    for _ in range(200):
+        response = await api.get(f"/rooms/{room_id}/report", headers=auth)
+        if response.status_code == 200:
+            return response.json()  # type: ignore[no-any-return]
+        assert response.status_code == 404, response.text
+    raise AssertionError(f"no report for room {room_id}")
 
 
 @dataclass

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from httpx import AsyncClient as Client
 
-from tests.conftest import PASSWORD, sign_up
+from tests.conftest import PASSWORD, recruiter_room, sign_up
 from web import accounts
 
 
@@ -26,26 +26,13 @@ class Cast:
 
 @pytest.fixture(scope="module")
 async def cast(api: Client) -> Cast:
-    candidate, candidate_email = await sign_up(api, "candidate")
-    recruiter, _ = await sign_up(api, "recruiter")
-    interviewer, interviewer_email = await sign_up(api, "recruiter")
+    room_id, candidate, recruiter, interviewer = await recruiter_room(api)
     other_candidate, _ = await sign_up(api, "candidate")
     other_recruiter, _ = await sign_up(api, "recruiter")
     admin_email = f"admin-{uuid.uuid4().hex[:8]}@test.mocki.local"
     await accounts.create_user(admin_email, PASSWORD, "Admin", "admin")
     login = await api.post("/auth/login", json={"email": admin_email, "password": PASSWORD})
     admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
-    created = await api.post(
-        "/rooms",
-        json={
-            "role": "Backend Engineer",
-            "candidate_email": candidate_email,
-            "interviewer_emails": [interviewer_email],
-        },
-        headers=recruiter,
-    )
-    assert created.status_code == 201, created.text
-    room_id = created.json()["room_id"]
     job = await api.post(f"/rooms/{room_id}/ai/message", json={"text": "Hello, I'm Ada."}, headers=candidate)
     assert job.status_code == 202, job.text
     return Cast(

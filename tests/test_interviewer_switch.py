@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from httpx import AsyncClient as Client
 
-from tests.conftest import sign_up
+from tests.conftest import recruiter_room, sign_up
 
 
 async def answer(api: Client, room_id: str, auth: dict[str, str], text: str) -> dict:  # type: ignore[type-arg]
@@ -16,20 +16,7 @@ async def answer(api: Client, room_id: str, auth: dict[str, str], text: str) -> 
 
 
 async def test_a_human_takes_over_and_hands_back(api: Client) -> None:
-    candidate, candidate_email = await sign_up(api, "candidate")
-    recruiter, _ = await sign_up(api, "recruiter")
-    interviewer, interviewer_email = await sign_up(api, "recruiter")
-    room_id = (
-        await api.post(
-            "/rooms",
-            json={
-                "role": "Backend Engineer",
-                "candidate_email": candidate_email,
-                "interviewer_emails": [interviewer_email],
-            },
-            headers=recruiter,
-        )
-    ).json()["room_id"]
+    room_id, candidate, recruiter, interviewer = await recruiter_room(api)
     first = await answer(api, room_id, candidate, "I'm a backend engineer with six years of experience.")
     assert first["interviewer"] == "ai" and first["stage"] == "behavioural"
 

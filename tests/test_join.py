@@ -12,25 +12,7 @@ from livekit import rtc
 
 from stack.services import Endpoints
 from stack.settings import Settings
-from tests.conftest import sign_up
-
-
-async def recruiter_room(api: Client) -> tuple[str, dict[str, str], dict[str, str], dict[str, str]]:
-    """A room a recruiter made for a candidate, with another recruiter as interviewer."""
-    candidate, candidate_email = await sign_up(api, "candidate")
-    recruiter, _ = await sign_up(api, "recruiter")
-    interviewer, interviewer_email = await sign_up(api, "recruiter")
-    created = await api.post(
-        "/rooms",
-        json={
-            "role": "Backend Engineer",
-            "candidate_email": candidate_email,
-            "interviewer_emails": [interviewer_email],
-        },
-        headers=recruiter,
-    )
-    assert created.status_code == 201, created.text
-    return created.json()["room_id"], candidate, recruiter, interviewer
+from tests.conftest import recruiter_room, sign_up
 
 
 async def test_each_relation_gets_a_token_for_this_room_only_with_its_grants(api: Client, settings: Settings) -> None:

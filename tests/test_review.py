@@ -6,7 +6,7 @@ from httpx import AsyncClient as Client
 
 from activities.question_bank import QuestionBank
 from schema.tables import CodeSubmission
-from tests.conftest import sign_up
+from tests.conftest import await_report, sign_up
 
 # The medium plan's coding question is code-valid-parentheses.
 FAILS_EDGE_CASES = """
@@ -137,13 +137,7 @@ async def test_the_report_scores_the_code_and_says_what_to_practise(api: Client)
     room_id, auth = await room_at_coding_stage(api, answer="Not sure ({n}).")
     await job_result(api, f"/rooms/{room_id}/ai/review", auth, {"code": FAILS_EDGE_CASES})
     assert (await api.post(f"/rooms/{room_id}/end", headers=auth)).status_code == 202
-    report = None
-    for _ in range(200):
-        response = await api.get(f"/rooms/{room_id}/report", headers=auth)
-        if response.status_code == 200:
-            report = response.json()
-            break
-    assert report is not None
+    report = await await_report(api, room_id, auth)
     scores = {d["dimension"]: d["score"] for d in report["dimensions"]}
     assert scores["correctness"] == 5.0  # all 5 correctness tests passed
     assert scores["edge_cases"] == round(5 * 1 / 3, 2)

@@ -10,7 +10,7 @@ from schema.tables import Room
 from stack.services import Endpoints
 from stack.settings import Settings
 from stack.supervisor import free_port
-from tests.conftest import isolated_api, sign_up
+from tests.conftest import await_report, isolated_api, sign_up
 
 STRONG_IDEMPOTENCY_ANSWER = (
     "An idempotent endpoint has the same effect whether it is called once or repeated. The client sends an "
@@ -76,14 +76,7 @@ async def test_a_whole_interview_produces_a_report_scored_by_the_named_provider(
 
     ended = await api.post(f"/rooms/{room_id}/end", headers=auth)
     assert ended.status_code == 202
-    report = None
-    for _ in range(200):
-        response = await api.get(f"/rooms/{room_id}/report", headers=auth)
-        if response.status_code == 200:
-            report = response.json()
-            break
-        assert response.status_code == 404, response.text
-    assert report is not None
+    report = await await_report(api, room_id, auth)
     assert report["provider"] == "offline:question-bank"
     assert report["answered"] == 5  # intro, behavioural, two knowledge, coding; candidate questions are not scored
     assert {d["dimension"] for d in report["dimensions"]} == {
@@ -129,11 +122,7 @@ async def test_a_weak_answer_becomes_a_weakness_with_the_candidates_words_as_evi
     ):
         await answer(api, room_id, auth, text)
     await api.post(f"/rooms/{room_id}/end", headers=auth)
-    for _ in range(200):
-        response = await api.get(f"/rooms/{room_id}/report", headers=auth)
-        if response.status_code == 200:
-            break
-    report = response.json()
+    report = await await_report(api, room_id, auth)
     assert any("I don't remember." in w["evidence"] for w in report["weaknesses"])
 
 

@@ -1,7 +1,8 @@
 """Accounts: users (argon2id hashes), refresh-token families, and who belongs to which room."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.table import Table
+
+from schema.sql_migration import sql_migration
 
 ID = "2026-11-21T06:00:00:000000"
 VERSION = "1.38.0"
@@ -53,17 +54,5 @@ CREATE INDEX room_interviewer_user ON room_interviewer (interviewer);
 """
 
 
-class _Raw(Table):
-    pass
-
-
 async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="mocki", description=DESCRIPTION)
-
-    async def run() -> None:
-        # asyncpg runs one statement per call
-        for statement in filter(str.strip, SQL.split(";\n\n")):
-            await _Raw.raw(statement)
-
-    manager.add_raw(run)
-    return manager
+    return sql_migration(ID, DESCRIPTION, SQL)

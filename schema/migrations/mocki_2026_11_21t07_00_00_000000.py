@@ -1,7 +1,8 @@
 """Code submissions: each attempt at a coding question, its executed review and its weakness signals."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.table import Table
+
+from schema.sql_migration import sql_migration
 
 ID = "2026-11-21T07:00:00:000000"
 VERSION = "1.38.0"
@@ -23,15 +24,5 @@ CREATE TABLE code_submission (
 """
 
 
-class _Raw(Table):
-    pass
-
-
 async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="mocki", description=DESCRIPTION)
-
-    async def run() -> None:
-        await _Raw.raw(SQL)
-
-    manager.add_raw(run)
-    return manager
+    return sql_migration(ID, DESCRIPTION, SQL)
