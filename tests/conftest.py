@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -116,6 +118,27 @@ async def await_report(api: httpx.AsyncClient, room_id: str, auth: dict[str, str
             return response.json()  # type: ignore[no-any-return]
         assert response.status_code == 404, response.text
     raise AssertionError(f"no report for room {room_id}")
+
+
+def start_worker(env: dict[str, str], ready: Path, log: Path) -> subprocess.Popen[bytes]:
+    """A `mocki worker` process of its own (env decides its task queue and providers); see wait_ready."""
+    ready.unlink(missing_ok=True)
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "stack.cli", "worker", "--ready-file", str(ready)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+async def wait_ready(ready: Path) -> None:
+    for _ in range(300):
+        if ready.exists():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the worker did not start")
 
 
 @dataclass

@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from pathlib import Path
 
 from stack.services import Endpoints
 from stack.settings import Settings
-from tests.conftest import isolated_api, service_env, sign_up
-
-
-def start_worker(env: dict[str, str], ready: Path, log: Path) -> subprocess.Popen[bytes]:
-    ready.unlink(missing_ok=True)
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "stack.cli", "worker", "--ready-file", str(ready)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-async def wait_ready(ready: Path) -> None:
-    for _ in range(300):
-        if ready.exists():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the worker did not start")
+from tests.conftest import isolated_api, service_env, sign_up, start_worker, wait_ready
 
 
 async def test_a_worker_killed_mid_turn_loses_and_duplicates_nothing(

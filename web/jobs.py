@@ -15,6 +15,7 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
 )
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from schema.interview import JobAccepted, JobStatus
@@ -84,6 +85,35 @@ async def poll(
     return view
 
 
+# What a person is told when a job fails for a reason we know, by the error type at the root of the failure.
+FAILURE_MESSAGES = {
+    "AuthenticationError": "the AI provider refused our credentials; an operator must fix the API key",
+    "PermissionDeniedError": "the AI provider refused this request; an operator must check the account",
+    "InvalidModelOutput": "the AI's answer could not be understood, even after retrying; try again",
+    "RateLimitError": "the AI provider is busy, even after retrying; try again in a minute",
+    "APITimeoutError": "the AI provider did not answer in time, even after retrying; try again",
+    "APIConnectionError": "the AI provider could not be reached, even after retrying; try again",
+    "SandboxUnavailable": "code cannot be run safely on this server; an operator must enable network namespaces",
+}
+
+
+# The interview workflow's own refusals: its validators raise ValueError, its handlers these types.
+REFUSALS = {"ValueError", "RoomEnded", "InterviewFinished", "HintsUsed"}
+
+
 def failure_message(exc: WorkflowUpdateFailedError) -> str:
-    cause = exc.cause
-    return str(getattr(cause, "message", None) or cause or exc)
+    """Why a job failed, in words: the first error in the cause chain that we know how to explain."""
+    chain: list[BaseException] = []
+    error: BaseException | None = exc.cause
+    while error is not None:
+        chain.append(error)
+        error = getattr(error, "cause", None) or error.__cause__
+    for link in chain:
+        if isinstance(link, ApplicationError):
+            if link.type in FAILURE_MESSAGES:
+                return FAILURE_MESSAGES[link.type]
+            if link.type in REFUSALS:
+                return link.message  # the workflow's own refusals are written for people
+    root = chain[-1] if chain else exc
+    kind = root.type if isinstance(root, ApplicationError) and root.type else type(root).__name__
+    return f"the AI could not answer ({kind}); try again"
