@@ -43,6 +43,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_url: str | None = None
+    # AI requests a minute from one network address; raise it when many users share one (NAT, a proxy).
+    ai_requests_per_ip_per_minute: int = 50
     # Browser origins allowed to call the API (CORS); none by default: same origin only.
     cors_origins: tuple[str, ...] = ()
     # Signs room access tokens; generated and kept under data_dir when unset.
@@ -126,7 +128,7 @@ def _master_key(name: str, value: str) -> bytes:
     return key
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PLR0912 - one branch per setting
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PLR0912, PLR0915 - a branch per setting
     """Read and validate every setting; raises SettingsError with a one-line reason."""
     env = os.environ if env is None else env
 
@@ -159,6 +161,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
         if value not in ("fixed", "free"):
             raise SettingsError(f"MOCKI_PORTS={value!r} must be fixed or free")
         fields["stack_ports"] = value
+    if value := get("MOCKI_AI_REQUESTS_PER_IP_PER_MINUTE"):
+        if not value.isdigit() or int(value) < 1:
+            raise SettingsError(f"MOCKI_AI_REQUESTS_PER_IP_PER_MINUTE={value!r} must be a whole number of at least 1")
+        fields["ai_requests_per_ip_per_minute"] = int(value)
     if value := get("MOCKI_CORS_ORIGINS"):
         fields["cors_origins"] = tuple(
             _url("MOCKI_CORS_ORIGINS", origin.strip(), ("http", "https")).rstrip("/") for origin in value.split(",")

@@ -173,7 +173,9 @@ async def api(worker: Worker, settings: Settings, endpoints: Endpoints) -> Async
     """The API as users run it: a `mocki api` process, over HTTP."""
     port = free_port()
     supervisor = Supervisor(settings.data_dir / "logs")
-    env = service_env(settings, endpoints, MOCKI_API_PORT=str(port))
+    # Every test reaches this API from 127.0.0.1: one address for all of them, like users behind one NAT. The
+    # per-address limit itself is tested on isolated APIs, with the default.
+    env = service_env(settings, endpoints, MOCKI_API_PORT=str(port), MOCKI_AI_REQUESTS_PER_IP_PER_MINUTE="100000")
     supervisor.start(ProcessSpec("api", [sys.executable, "-m", "stack.cli", "api"], port, env=env))
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=40) as client:
         yield client

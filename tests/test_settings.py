@@ -39,6 +39,7 @@ def test_without_an_openai_key_every_provider_is_offline() -> None:
         ({"MOCKI_SECRET_KEY": "too-short"}, "at least 32 characters"),
         ({"MOCKI_PORTS": "random"}, "fixed or free"),
         ({"LIVEKIT_API_SECRET": "secret"}, "at least 32 characters"),
+        ({"MOCKI_AI_REQUESTS_PER_IP_PER_MINUTE": "0"}, "at least 1"),
     ],
 )
 def test_a_bad_setting_names_the_variable_and_the_problem(env: dict[str, str], message: str) -> None:

@@ -42,7 +42,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
         app.state.redis = Redis.from_url(
             endpoints.redis_url, socket_connect_timeout=1, socket_timeout=1, retry=Retry(NoBackoff(), 0)
         )
-        app.state.limiter = RateLimiter(app.state.redis)
+        app.state.limiter = RateLimiter(app.state.redis, per_ip_per_minute=settings.ai_requests_per_ip_per_minute)
         app.state.replays = ReplayDetector(app.state.redis)
         app.state.http = httpx.AsyncClient(timeout=5)
         try:

@@ -7,6 +7,7 @@ are refused (fail closed) and reads go through (fail open).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import uuid
@@ -109,21 +110,31 @@ class Decision:
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis, prefix: str = "rl") -> None:
+    def __init__(self, redis: Redis, prefix: str = "rl", per_ip_per_minute: int | None = None) -> None:
         self._redis = redis
         self._script = redis.register_script(SLIDING_WINDOWS)
         self._prefix = prefix
+        self._per_ip_per_minute = per_ip_per_minute  # the deployment's own per-address limit, when set
+
+    def _windows(self, policy: Policy) -> tuple[Window, ...]:
+        if self._per_ip_per_minute is None:
+            return policy.windows
+        return tuple(
+            dataclasses.replace(w, limit=self._per_ip_per_minute) if w.subject == "ip" and w.seconds == 60 else w
+            for w in policy.windows
+        )
 
     async def check(self, policy: Policy, subjects: dict[str, str]) -> Decision:
         """Count one request against every window of `policy`; raises RedisError when Redis is unreachable."""
-        keys = [f"{self._prefix}:{policy.name}:{w.subject}:{w.seconds}:{subjects[w.subject]}" for w in policy.windows]
+        windows = self._windows(policy)
+        keys = [f"{self._prefix}:{policy.name}:{w.subject}:{w.seconds}:{subjects[w.subject]}" for w in windows]
         args: list[str | int] = [uuid.uuid4().hex]
-        for window in policy.windows:
+        for window in windows:
             args += [window.seconds * 1000, window.limit]
         allowed, retry_ms, blocked = await self._script(keys=keys, args=args)
         if allowed:
             return Decision(True)
-        return Decision(False, retry_ms / 1000, policy.windows[int(blocked) - 1])
+        return Decision(False, retry_ms / 1000, windows[int(blocked) - 1])
 
 
 def _subjects(connection: ASGIConnection[Any, Any, Any, Any], key: str | None) -> dict[str, str]:

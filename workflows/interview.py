@@ -8,6 +8,8 @@ question's rubric, and the interviewer's reply (acknowledgement + next question)
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from temporalio import workflow
@@ -109,20 +111,13 @@ class InterviewWorkflow:
 
     @workflow.update
     async def candidate_message(self, message: SendMessage) -> InterviewerReply:
-        # An answer sent right after the room opens waits for the opening question (the handler can even run
-        # before `run` has started).
-        await workflow.wait_condition(lambda: self._asked > 0)
-        async with self._turn_lock:
-            # Accepted while earlier answers were still being handled, then overtaken by them.
-            if self._ended:
-                raise ApplicationError("the interview has ended", type="RoomEnded", non_retryable=True)
+        async with self._turn() as question:
             if self._finished:
                 raise ApplicationError(
                     "every question has been answered; end the room to get the report",
                     type="InterviewFinished",
                     non_retryable=True,
                 )
-            question = self._plan[self._asked - 1]
             answer_seq = await self._record("candidate", message.text, question)
             if self._interviewer == "human":
                 # A person is interviewing: the answer is in the transcript; the AI neither scores nor speaks.
@@ -174,11 +169,7 @@ class InterviewWorkflow:
     @workflow.update
     async def submit_code(self, submission: SubmitCode) -> CodeReview:
         """Run the candidate's code against the current coding question's tests and review it."""
-        await workflow.wait_condition(lambda: self._asked > 0)
-        async with self._turn_lock:
-            if self._ended:
-                raise ApplicationError("the interview has ended", type="RoomEnded", non_retryable=True)
-            question = self._plan[self._asked - 1]
+        async with self._turn() as question:
             attempt = self._attempts.get(question.id, 0) + 1
             self._attempts[question.id] = attempt
             review = await workflow.execute_activity_method(
@@ -192,19 +183,12 @@ class InterviewWorkflow:
 
     @submit_code.validator
     def _accept_code(self, submission: SubmitCode) -> None:
-        if self._ended:
-            raise ValueError("the interview has ended")
-        if not self._asked or self._plan[self._asked - 1].stage != "coding":
-            raise ValueError("there is no coding question right now; code is reviewed during the coding stage")
+        self._refuse_unless_coding("there is no coding question right now; code is reviewed during the coding stage")
 
     @workflow.update
     async def request_hint(self, ask: AskHint) -> Hint:
         """The next rung of the current question's hint ladder, aware of the latest test results."""
-        await workflow.wait_condition(lambda: self._asked > 0)
-        async with self._turn_lock:
-            if self._ended:
-                raise ApplicationError("the interview has ended", type="RoomEnded", non_retryable=True)
-            question = self._plan[self._asked - 1]
+        async with self._turn() as question:
             level = self._hints.get(question.id, 0) + 1
             if level > HINT_LEVELS:
                 raise ApplicationError(
@@ -227,10 +211,7 @@ class InterviewWorkflow:
 
     @request_hint.validator
     def _accept_hint(self, ask: AskHint) -> None:
-        if self._ended:
-            raise ValueError("the interview has ended")
-        if not self._asked or self._plan[self._asked - 1].stage != "coding":
-            raise ValueError("hints are for the coding question; there is none right now")
+        self._refuse_unless_coding("hints are for the coding question; there is none right now")
         question_id = self._plan[self._asked - 1].id
         if self._hints.get(question_id, 0) >= HINT_LEVELS:
             raise ValueError(f"all {HINT_LEVELS} hints for this question are used")
@@ -255,6 +236,26 @@ class InterviewWorkflow:
             ended=self._ended,
             interviewer=self._interviewer,
         )
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[PlannedQuestion]:
+        """One candidate action at a time, in arrival order, on the current question, never after the end.
+
+        An action sent right after the room opens waits for the opening question (its handler can even run before
+        `run` has started); one accepted while earlier actions were being handled may find the room ended by then.
+        """
+        await workflow.wait_condition(lambda: self._asked > 0)
+        async with self._turn_lock:
+            if self._ended:
+                raise ApplicationError("the interview has ended", type="RoomEnded", non_retryable=True)
+            yield self._plan[self._asked - 1]
+
+    def _refuse_unless_coding(self, reason: str) -> None:
+        """Validators of code and hint requests: they belong to an open room's coding question."""
+        if self._ended:
+            raise ValueError("the interview has ended")
+        if not self._asked or self._plan[self._asked - 1].stage != "coding":
+            raise ValueError(reason)
 
     @property
     def _room_id(self) -> str:
