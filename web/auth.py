@@ -12,6 +12,7 @@ from litestar.exceptions import ClientException, NotAuthorizedException, NotFoun
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT, HTTP_409_CONFLICT
+from piccolo.columns import Column
 
 from schema.accounts import Login, RefreshRequest, Signup, TokenResponse, UserView
 from schema.tables import AppUser
@@ -38,6 +39,14 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
 
 
 AUTHENTICATION = DefineMiddleware(BearerAuthentication, exclude=["^/docs"])
+
+
+async def signed_in_account(principal: Principal, *columns: Column) -> dict[str, Any]:
+    """The caller's account row; its token can outlive a deleted account by up to 15 minutes."""
+    row = await AppUser.select(*columns).where(AppUser.id == principal.id).first()
+    if row is None:
+        raise NotAuthorizedException("this account no longer exists")
+    return row
 
 
 def _tokens(pair: accounts.TokenPair) -> TokenResponse:
@@ -91,11 +100,5 @@ class UserController(Controller):
     @get("/me", operation_id="me", guards=[limited(READS)])
     async def me(self, request: Request[Principal, None, Any]) -> UserView:
         """The signed-in account."""
-        row = (
-            await AppUser.select(AppUser.id, AppUser.email, AppUser.display_name, AppUser.role)
-            .where(AppUser.id == request.user.id)
-            .first()
-        )
-        if row is None:
-            raise NotAuthorizedException("this account no longer exists")
+        row = await signed_in_account(request.user, AppUser.id, AppUser.email, AppUser.display_name, AppUser.role)
         return UserView(id=str(row["id"]), email=row["email"], display_name=row["display_name"], role=row["role"])

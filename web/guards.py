@@ -55,20 +55,21 @@ DESCRIPTIONS: dict[Capability, str] = {
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
-async def relation_to_room(principal: Principal, room_id: uuid.UUID) -> Relation | None:
-    room = await Room.select(Room.candidate, Room.recruiter).where(Room.id == room_id).first()
+async def room_access(principal: Principal, room_id: uuid.UUID) -> tuple[dict[str, Any], Relation] | None:
+    """The room's row and the caller's relation to it; None when the room is missing or not theirs."""
+    room = await Room.select().where(Room.id == room_id).first()
     if room is None:
         return None
     if principal.role == "admin":
-        return "admin"
+        return room, "admin"
     if room["candidate"] == principal.id:
-        return "candidate"
+        return room, "candidate"
     if room["recruiter"] == principal.id:
-        return "recruiter"
+        return room, "recruiter"
     assigned = await RoomInterviewer.exists().where(
         (RoomInterviewer.room == room_id) & (RoomInterviewer.interviewer == principal.id)
     )
-    return "interviewer" if assigned else None
+    return (room, "interviewer") if assigned else None
 
 
 def capabilities_of(relation: Relation) -> list[Capability]:
@@ -79,11 +80,14 @@ def requires(capability: Capability) -> Guard:
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal: Principal = connection.user
         room_id = connection.path_params["room_id"]
-        relation = await relation_to_room(principal, room_id)
-        if relation is None:
+        access = await room_access(principal, room_id)
+        if access is None:
             raise NotFoundException(f"no room {room_id}")
+        room, relation = access
         if capability not in CAPABILITIES[relation]:
             raise PermissionDeniedException(f"as this room's {relation} you may not {DESCRIPTIONS[capability]}")
+        # The handler uses the row read here rather than reading it again.
+        connection.state.room = room
         connection.state.room_relation = relation
 
     return guard

@@ -11,7 +11,6 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.exceptions import (
     ClientException,
-    NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
 )
@@ -55,6 +54,7 @@ from stack.services import Endpoints
 from stack.settings import Settings
 from web import jobs
 from web.accounts import Principal, normalise_email
+from web.auth import signed_in_account
 from web.errors import ConflictException, room_gone
 from web.guards import Relation, capabilities_of, requires
 from web.idempotency import OPT as IDEMPOTENT
@@ -122,7 +122,7 @@ class RoomController(Controller):
         self, room_id: FromPath[uuid.UUID], state: State, request: Request[Principal, None, Any]
     ) -> RoomView:
         """The room, with the interview's stage and progress, and what you may do in it."""
-        return await _room_view(state.temporal, room_id, request.state.room_relation)
+        return await _room_view(state.temporal, request.state.room, request.state.room_relation)
 
     @post(
         "/{room_id:uuid}/ai/message",
@@ -143,7 +143,7 @@ class RoomController(Controller):
         The same answer sent twice within about ten seconds is refused as a duplicate (409) unless the request
         carries an `Idempotency-Key`, which is how a client says what it means to repeat.
         """
-        await _active_room(room_id)
+        _require_active(request)
         if "idempotency-key" not in request.headers:
             fingerprint = f"{request.user.id}\0{room_id}\0{data.text}".encode()
             replays: ReplayDetector = state.replays
@@ -170,7 +170,6 @@ class RoomController(Controller):
 
         Finished results are kept for 24 hours and served from the cache.
         """
-        await _room(room_id)
         return await jobs.poll(
             state.temporal,
             state.redis,
@@ -189,9 +188,15 @@ class RoomController(Controller):
         operation_id="requestAiHint",
         opt=IDEMPOTENT,
     )
-    async def request_hint(self, room_id: FromPath[uuid.UUID], data: JSONBody[AskHint], state: State) -> JobAccepted:
+    async def request_hint(
+        self,
+        room_id: FromPath[uuid.UUID],
+        data: JSONBody[AskHint],
+        state: State,
+        request: Request[Principal, None, Any],
+    ) -> JobAccepted:
         """The next hint for the coding question: 1 a nudge, 2 the approach, 3 close to the solution."""
-        await _active_room(room_id)
+        _require_active(request)
         return await jobs.start(state.temporal, room_id, InterviewWorkflow.request_hint, data)
 
     @get(
@@ -207,7 +212,6 @@ class RoomController(Controller):
         wait: Annotated[int, QueryParameter(ge=0, le=MAX_WAIT_SECONDS, description="seconds to long-poll")] = 0,
     ) -> HintJobView:
         """A hint job: running, completed with the hint, or failed."""
-        await _room(room_id)
         return await jobs.poll(
             state.temporal,
             state.redis,
@@ -227,10 +231,14 @@ class RoomController(Controller):
         opt=IDEMPOTENT,
     )
     async def request_review(
-        self, room_id: FromPath[uuid.UUID], data: JSONBody[SubmitCode], state: State
+        self,
+        room_id: FromPath[uuid.UUID],
+        data: JSONBody[SubmitCode],
+        state: State,
+        request: Request[Principal, None, Any],
     ) -> JobAccepted:
         """Submit code for the current coding question: its tests really run, then a review with evidence."""
-        await _active_room(room_id)
+        _require_active(request)
         return await jobs.start(state.temporal, room_id, InterviewWorkflow.submit_code, data)
 
     @get(
@@ -246,7 +254,6 @@ class RoomController(Controller):
         wait: Annotated[int, QueryParameter(ge=0, le=MAX_WAIT_SECONDS, description="seconds to long-poll")] = 0,
     ) -> ReviewJobView:
         """A review job: running, completed with the review (tests, findings, line suggestions, score), or failed."""
-        await _room(room_id)
         return await jobs.poll(
             state.temporal,
             state.redis,
@@ -272,12 +279,12 @@ class RoomController(Controller):
         request: Request[Principal, None, Any],
     ) -> RoomView:
         """Hand the interview to a person (`human`: the AI keeps the transcript and stays silent) or back to the AI."""
-        await _active_room(room_id)
+        _require_active(request)
         try:
             await _handle(state.temporal, room_id).signal(InterviewWorkflow.switch_interviewer, data)
         except RPCError as exc:
             raise room_gone(exc) from exc
-        view = await _room_view(state.temporal, room_id, request.state.room_relation)
+        view = await _room_view(state.temporal, request.state.room, request.state.room_relation)
         # A query right after a signal may still see the mode before it: signals apply in order, so say the new one.
         return msgspec.structs.replace(view, interviewer=data.mode)
 
@@ -289,10 +296,8 @@ class RoomController(Controller):
 
         Candidates and interviewers may speak; recruiters and admins join as hidden observers.
         """
-        await _active_room(room_id)
-        me = await AppUser.select(AppUser.display_name).where(AppUser.id == request.user.id).first()
-        if me is None:
-            raise NotAuthorizedException("this account no longer exists")
+        _require_active(request)
+        me = await signed_in_account(request.user, AppUser.display_name)
         settings: Settings = state.settings
         endpoints: Endpoints = state.endpoints
         return join_grant(
@@ -319,7 +324,6 @@ class RoomController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     ) -> TranscriptPage:
         """The room's transcript, oldest first. Turn numbers only grow, so a cursor never skips or repeats."""
-        await _room(room_id)
         rows = (
             await TranscriptTurn.select(
                 TranscriptTurn.seq,
@@ -347,19 +351,20 @@ class RoomController(Controller):
         self, room_id: FromPath[uuid.UUID], state: State, request: Request[Principal, None, Any]
     ) -> RoomView:
         """End the interview; the report is written in the background (GET .../report)."""
-        await _active_room(room_id)
+        _require_active(request)
         try:
             await _handle(state.temporal, room_id).signal(InterviewWorkflow.end)
         except RPCError as exc:
             raise room_gone(exc) from exc
         # Ended from now on for every reader; the workflow writes the report and stamps it again.
         await Room.update({Room.status: "ended", Room.ended_at: dt.datetime.now(dt.UTC)}).where(Room.id == room_id)
-        return await _room_view(state.temporal, room_id, request.state.room_relation)
+        ended = {**request.state.room, "status": "ended"}
+        return await _room_view(state.temporal, ended, request.state.room_relation)
 
     @get("/{room_id:uuid}/report", guards=[requires("report:read"), limited(READS)], operation_id="getReport")
-    async def get_report(self, room_id: FromPath[uuid.UUID]) -> InterviewReport:
+    async def get_report(self, room_id: FromPath[uuid.UUID], request: Request[Principal, None, Any]) -> InterviewReport:
         """The interview report: scores per dimension with evidence, strengths, weaknesses, provider."""
-        row = await _room(room_id)
+        row = request.state.room
         report = await ReportRow.select(ReportRow.body).where(ReportRow.room == room_id).first()
         if report is None:
             if row["status"] == "active":
@@ -368,8 +373,8 @@ class RoomController(Controller):
         return msgspec.json.decode(report["body"], type=InterviewReport)
 
 
-async def _room_view(client: Client, room_id: uuid.UUID, relation: Relation) -> RoomView:
-    row = await _room(room_id)
+async def _room_view(client: Client, row: dict[str, Any], relation: Relation) -> RoomView:
+    room_id = row["id"]
     live = await _query_state(client, room_id)
     return RoomView(
         room_id=str(room_id),
@@ -379,7 +384,7 @@ async def _room_view(client: Client, room_id: uuid.UUID, relation: Relation) -> 
         mode=str(row["mode"]),
         status=str(row["status"]),
         stage=live.stage if live else None,
-        difficulty=live.difficulty if live else row["difficulty"],  # type: ignore[arg-type]
+        difficulty=live.difficulty if live else row["difficulty"],
         questions_asked=live.questions_asked if live else 0,
         questions_planned=live.questions_planned if live else 0,
         interviewer=live.interviewer if live else "ai",
@@ -395,10 +400,7 @@ async def _participants(principal: Principal, data: CreateRoom) -> tuple[dict[st
             raise PermissionDeniedException(
                 "candidates create their own practice rooms: leave out candidate_email and interviewer_emails"
             )
-        me = await AppUser.select(AppUser.id, AppUser.display_name).where(AppUser.id == principal.id).first()
-        if me is None:
-            raise NotAuthorizedException("this account no longer exists")
-        return me, []
+        return await signed_in_account(principal, AppUser.id, AppUser.display_name), []
     if not data.candidate_email:
         raise ClientException("name the candidate's account: candidate_email")
     candidate = (
@@ -432,18 +434,10 @@ def _handle(client: Client, room_id: uuid.UUID) -> WorkflowHandle[InterviewWorkf
     return client.get_workflow_handle_for(InterviewWorkflow.run, str(room_id))
 
 
-async def _room(room_id: uuid.UUID) -> dict[str, object]:
-    row = await Room.select().where(Room.id == room_id).first()
-    if row is None:
-        raise NotFoundException(f"no room {room_id}")
-    return row
-
-
-async def _active_room(room_id: uuid.UUID) -> dict[str, object]:
-    row = await _room(room_id)
-    if row["status"] != "active":
+def _require_active(request: Request[Principal, None, Any]) -> None:
+    """The room row the guard read: refuse actions in an ended interview."""
+    if request.state.room["status"] != "active":
         raise ConflictException("this interview has ended")
-    return row
 
 
 async def _query_state(client: Client, room_id: uuid.UUID) -> InterviewState | None:
