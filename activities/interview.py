@@ -12,6 +12,7 @@ from statistics import mean
 import msgspec
 from temporalio import activity
 
+from activities.circuit import CircuitBreaker
 from activities.llm import Interviewer
 from activities.question_bank import DIFFICULTY_ORDER, QuestionBank
 from schema.interview import (
@@ -54,9 +55,10 @@ QUOTE_CHARS = 160
 
 
 class InterviewActivities:
-    def __init__(self, interviewer: Interviewer, bank: QuestionBank) -> None:
+    def __init__(self, interviewer: Interviewer, bank: QuestionBank, breaker: CircuitBreaker | None = None) -> None:
         self._interviewer = interviewer
         self._bank = bank
+        self._breaker = breaker  # None: the interviewer runs in this process, nothing remote to protect
 
     @activity.defn
     async def plan_interview(self, request: PlanRequest) -> InterviewPlan:
@@ -90,7 +92,11 @@ class InterviewActivities:
         )
         if row is None:
             raise LookupError(f"turn {request.seq} of room {request.room_id} was not recorded")
-        evaluation = await self._interviewer.evaluate(self._bank.get(request.question_id), row["text"])
+        question = self._bank.get(request.question_id)
+        if self._breaker is None:
+            evaluation = await self._interviewer.evaluate(question, row["text"])
+        else:
+            evaluation = await self._breaker.call(lambda: self._interviewer.evaluate(question, row["text"]))
         await TranscriptTurn.update(
             {
                 TranscriptTurn.score: evaluation.score,

@@ -11,7 +11,9 @@ from typing import Protocol
 
 import msgspec
 from openai import AsyncOpenAI
+from redis.asyncio import Redis
 
+from activities.circuit import CircuitBreaker
 from activities.question_bank import BankQuestion
 from schema.interview import AnswerEvaluation
 from stack.settings import Settings
@@ -161,7 +163,24 @@ class OpenAIInterviewer:
 
 def openai_client(settings: Settings) -> AsyncOpenAI:
     # Temporal owns retries (explicit policies per activity), so the SDK must not retry underneath it.
-    return AsyncOpenAI(api_key=settings.openai_api_key, base_url=settings.openai_base_url, max_retries=0)
+    return AsyncOpenAI(
+        api_key=settings.openai_api_key,
+        base_url=settings.openai_base_url,
+        max_retries=0,
+        timeout=settings.llm_timeout_seconds,
+    )
+
+
+def llm_breaker(settings: Settings, redis: Redis) -> CircuitBreaker | None:
+    """The shared circuit breaker of the configured remote LLM; the offline interviewer runs here and needs none."""
+    if settings.resolved_provider(settings.llm_provider) != "openai":
+        return None
+    return CircuitBreaker(
+        redis,
+        f"openai:{settings.llm_model}",
+        failures=settings.llm_breaker_failures,
+        cooldown_seconds=settings.llm_breaker_cooldown_seconds,
+    )
 
 
 def build_interviewer(settings: Settings) -> Interviewer:

@@ -13,6 +13,15 @@ Stage = Literal["intro", "behavioural", "knowledge", "coding", "candidate_questi
 Speaker = Literal["candidate", "ai", "human"]
 InterviewerMode = Literal["ai", "human"]
 JobStatus = Literal["queued", "running", "completed", "failed"]
+FailureReason = Literal[
+    "refused",  # the interview's own rules said no (room ended, hints used up...)
+    "provider_unavailable",  # the AI provider is failing: its circuit breaker is open (HTTP 503)
+    "provider_timeout",  # the AI provider did not answer in time, even after retries (HTTP 504)
+    "provider_rejected",  # the provider refused our key or account: an operator must act
+    "invalid_output",
+    "sandbox_unavailable",
+    "error",
+]
 
 Role = Annotated[str, msgspec.Meta(min_length=2, max_length=80)]
 MessageText = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
@@ -89,11 +98,20 @@ class JobAccepted(msgspec.Struct, kw_only=True):
     status: JobStatus
 
 
-class JobView(msgspec.Struct, kw_only=True, omit_defaults=True):
+class JobProgress(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """What every job poll says; each kind of job adds its `result`."""
+
     job_id: str
+    workflow_id: str  # the room's workflow in the Temporal Web UI
     status: JobStatus
-    result: InterviewerReply | None = None
+    # While queued or running: what the job is waiting for, e.g. a retry after the AI provider failed.
+    progress: str | None = None
     error: str | None = None
+    reason: FailureReason | None = None  # why it failed, for programs; `error` says it for people
+
+
+class JobView(JobProgress):
+    result: InterviewerReply | None = None
 
 
 class Hint(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,18 +122,12 @@ class Hint(msgspec.Struct, frozen=True, kw_only=True):
     provider: str
 
 
-class HintJobView(msgspec.Struct, kw_only=True, omit_defaults=True):
-    job_id: str
-    status: JobStatus
+class HintJobView(JobProgress):
     result: Hint | None = None
-    error: str | None = None
 
 
-class ReviewJobView(msgspec.Struct, kw_only=True, omit_defaults=True):
-    job_id: str
-    status: JobStatus
+class ReviewJobView(JobProgress):
     result: CodeReview | None = None
-    error: str | None = None
 
 
 # --- the workflow ----------------------------------------------------------------------------------------------
@@ -132,6 +144,7 @@ class InterviewStart(msgspec.Struct, frozen=True, kw_only=True):
     role: str
     candidate_name: str
     difficulty: Difficulty
+    model_retry_seconds: float = 5.0  # first backoff of a failed model call; then 2x, 4x
 
 
 class PlanRequest(msgspec.Struct, frozen=True, kw_only=True):

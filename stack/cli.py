@@ -171,10 +171,13 @@ def serve_api(settings: Settings) -> None:
 
 
 async def run_worker(settings: Settings, ready_file: Path | None) -> None:
+    from redis.asyncio import Redis
+
     from stack.temporal import connect
     from workflows.worker import interview_worker
 
     endpoints = external_endpoints(settings)
+    redis = Redis.from_url(endpoints.redis_url)
     db = database.bind(endpoints.database_url)
     await db.start_connection_pool()
     client = await connect(endpoints.temporal_address, settings.temporal_namespace)
@@ -183,11 +186,12 @@ async def run_worker(settings: Settings, ready_file: Path | None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with interview_worker(client, settings):
+        async with interview_worker(client, settings, redis):
             if ready_file:
                 ready_file.touch()  # noqa: ASYNC240 - one tiny local write, once, before serving
             await stop.wait()
     finally:
+        await redis.aclose()
         await db.close_connection_pool()
 
 

@@ -60,6 +60,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     tts_model: str = "gpt-4o-mini-tts"
     tts_voice: str = "alloy"
     embedding_provider: Provider = "auto"
+    # One model call's time limit; then Temporal retries it after 5 s, 10 s and 20 s (doubling from this base).
+    llm_timeout_seconds: float = 30.0
+    model_retry_seconds: float = 5.0
+    # The LLM circuit breaker: this many provider failures in a row open it for the cooldown (API answers 503).
+    llm_breaker_failures: int = 5
+    llm_breaker_cooldown_seconds: float = 30.0
     embedding_model: str = "text-embedding-3-small"
     # Mail and Gmail.
     resend_api_key: str | None = None
@@ -110,6 +116,16 @@ def _port(name: str, value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise SettingsError(f"{name}={value!r} must be a port number between 1 and 65535")
     return int(value)
+
+
+def _seconds(name: str, value: str, minimum: float) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} must be a number of seconds") from None
+    if not minimum <= seconds <= 3600:
+        raise SettingsError(f"{name}={value!r} must be between {minimum} and 3600 seconds")
+    return seconds
 
 
 def _provider(name: str, value: str) -> Provider:
@@ -165,6 +181,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
         if not value.isdigit() or int(value) < 1:
             raise SettingsError(f"MOCKI_AI_REQUESTS_PER_IP_PER_MINUTE={value!r} must be a whole number of at least 1")
         fields["ai_requests_per_ip_per_minute"] = int(value)
+    for name, field, minimum in (
+        ("LLM_TIMEOUT_SECONDS", "llm_timeout_seconds", 0.1),
+        ("MOCKI_MODEL_RETRY_SECONDS", "model_retry_seconds", 0.1),
+        ("LLM_BREAKER_COOLDOWN_SECONDS", "llm_breaker_cooldown_seconds", 1.0),
+    ):
+        if value := get(name):
+            fields[field] = _seconds(name, value, minimum)
+    if value := get("LLM_BREAKER_FAILURES"):
+        if not value.isdigit() or int(value) < 1:
+            raise SettingsError(f"LLM_BREAKER_FAILURES={value!r} must be a whole number of at least 1")
+        fields["llm_breaker_failures"] = int(value)
     if value := get("MOCKI_CORS_ORIGINS"):
         fields["cors_origins"] = tuple(
             _url("MOCKI_CORS_ORIGINS", origin.strip(), ("http", "https")).rstrip("/") for origin in value.split(",")

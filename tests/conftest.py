@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -73,9 +74,11 @@ async def temporal(endpoints: Endpoints) -> Client:
 
 
 @pytest.fixture(scope="session")
-async def worker(db: None, temporal: Client, settings: Settings) -> AsyncIterator[Worker]:
-    async with interview_worker(temporal, settings) as running:
+async def worker(db: None, temporal: Client, settings: Settings, endpoints: Endpoints) -> AsyncIterator[Worker]:
+    redis = Redis.from_url(endpoints.redis_url)
+    async with interview_worker(temporal, settings, redis) as running:
         yield running
+    await redis.aclose()
 
 
 def service_env(settings: Settings, endpoints: Endpoints, **extra: str) -> dict[str, str]:
@@ -145,6 +148,7 @@ async def wait_ready(ready: Path) -> None:
 class IsolatedApi:
     client: httpx.AsyncClient
     redis: Supervisor  # stop it to take this API's Redis away
+    redis_url: str
     log: Path  # everything the API process wrote
 
 
@@ -156,13 +160,12 @@ async def isolated_api(settings: Settings, endpoints: Endpoints, **env: str) -> 
     redis_port, api_port = free_port(), free_port()
     argv = ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     redis.start(ProcessSpec("redis", argv, redis_port))
-    environment = service_env(
-        settings, endpoints, MOCKI_API_PORT=str(api_port), REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", **env
-    )
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    environment = service_env(settings, endpoints, MOCKI_API_PORT=str(api_port), REDIS_URL=redis_url, **env)
     try:
         app.start(ProcessSpec("api", [sys.executable, "-m", "stack.cli", "api"], api_port, env=environment))
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as client:
-            yield IsolatedApi(client, redis, app.log_path("api"))
+            yield IsolatedApi(client, redis, redis_url, app.log_path("api"))
     finally:
         app.stop()
         redis.stop()

@@ -11,6 +11,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from redis.asyncio import Redis
 from temporalio.client import Client, WorkflowHistory
 
 from schema.interview import AskHint, InterviewStart, SendMessage, SubmitCode
@@ -73,8 +74,10 @@ async def _record() -> None:
             await database.migrate()
             await engine.start_connection_pool()
             client = await connect(endpoints.temporal_address)
-            async with interview_worker(client, settings, task_queue="record"):
+            redis = Redis.from_url(endpoints.redis_url)
+            async with interview_worker(client, settings, redis, task_queue="record"):
                 history = await run_interview(client, "record")
+            await redis.aclose()
             await engine.close_connection_pool()
     HISTORY.write_text(history.to_json())
     print(f"recorded {len(history.events)} events to {HISTORY}")

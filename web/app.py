@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from activities.llm import llm_breaker
 from schema.common import Body
 from stack import database
 from stack.services import Endpoints
@@ -44,6 +45,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
         )
         app.state.limiter = RateLimiter(app.state.redis, per_ip_per_minute=settings.ai_requests_per_ip_per_minute)
         app.state.replays = ReplayDetector(app.state.redis)
+        app.state.breaker = llm_breaker(settings, app.state.redis)
         app.state.http = httpx.AsyncClient(timeout=5)
         try:
             yield

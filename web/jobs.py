@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import uuid
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
+from litestar import Response
 from litestar.exceptions import NotFoundException
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE, HTTP_504_GATEWAY_TIMEOUT
 from redis.asyncio import Redis
+from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import (
     Client,
     WorkflowUpdateFailedError,
@@ -16,22 +20,20 @@ from temporalio.client import (
     WorkflowUpdateStage,
 )
 from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 from temporalio.service import RPCError, RPCStatusCode
 
-from schema.interview import JobAccepted, JobStatus
+from activities.circuit import CircuitBreaker
+from schema.interview import FailureReason, JobAccepted, JobProgress, JobStatus
 from web import results
-from web.errors import ConflictException, room_gone
+from web.errors import RETRY_AFTER_SECONDS, ConflictException, room_gone
 
 # Even `wait=0` asks Temporal once whether the job is done; this bounds that one call.
 MIN_POLL_SECONDS = 0.5
 KNOWN_OUTCOME_SECONDS = 0.01
 
 
-class View(Protocol):
-    def __init__(self, *, job_id: str, status: JobStatus, result: Any = None, error: str | None = None) -> None: ...
-
-
-V = TypeVar("V", bound=View)
+V = TypeVar("V", bound=JobProgress)
 
 
 async def start(client: Client, room_id: uuid.UUID, update: Any, argument: object) -> JobAccepted:
@@ -45,7 +47,7 @@ async def start(client: Client, room_id: uuid.UUID, update: Any, argument: objec
         # call. An accepted update has no outcome yet and the short wait just lapses.
         await asyncio.wait_for(handle.result(), timeout=KNOWN_OUTCOME_SECONDS)
     except WorkflowUpdateFailedError as exc:
-        raise ConflictException(failure_message(exc)) from exc
+        raise ConflictException(explain(exc)[1]) from exc
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         pass  # accepted and running
     except RPCError as exc:
@@ -63,45 +65,119 @@ async def poll(
     wait: int,
     result_type: type,
     view_type: type[V],
+    breaker: CircuitBreaker | None,
+) -> Response[V]:
+    """The job's state, waiting up to `wait` seconds for it to finish; finished states are cached for 24 h.
+
+    A job that failed because the AI provider is down answers 503 (with Retry-After), one whose provider timed out
+    504: the poll is the client's gateway to that provider.
+    """
+    view = await results.cached(redis, room_id, job_id, kind, view_type)
+    if view is None:
+        view = await _ask_temporal(client, room_id, job_id, kind, wait, result_type, view_type)
+        if view.status in ("completed", "failed"):
+            await results.remember(redis, room_id, job_id, kind, view)
+    if view.reason == "provider_unavailable":
+        retry_after = RETRY_AFTER_SECONDS
+        if breaker is not None and (circuit := await breaker.state()).retry_after_seconds:
+            retry_after = math.ceil(circuit.retry_after_seconds)
+        return Response(view, status_code=HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": str(retry_after)})
+    if view.reason == "provider_timeout":
+        return Response(view, status_code=HTTP_504_GATEWAY_TIMEOUT)
+    return Response(view, status_code=HTTP_200_OK)
+
+
+async def _ask_temporal(  # noqa: PLR0917 - poll's own arguments, passed on
+    client: Client,
+    room_id: uuid.UUID,
+    job_id: uuid.UUID,
+    kind: str,
+    wait: int,
+    result_type: type,
+    view_type: type[V],
 ) -> V:
-    """The job's state, waiting up to `wait` seconds for it to finish; finished states are cached for 24 h."""
-    if view := await results.cached(redis, room_id, job_id, kind, view_type):
-        return view
-    update = client.get_workflow_handle(str(room_id)).get_update_handle(str(job_id), result_type=result_type)
+    workflow_id = str(room_id)
+    update = client.get_workflow_handle(workflow_id).get_update_handle(str(job_id), result_type=result_type)
     try:
         result = await asyncio.wait_for(update.result(), timeout=max(wait, MIN_POLL_SECONDS))
-        view = view_type(job_id=str(job_id), status="completed", result=result)
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        return view_type(job_id=str(job_id), status="running")
+        status, progress = await _progress(client, workflow_id, str(job_id))
+        return view_type(job_id=str(job_id), workflow_id=workflow_id, status=status, progress=progress)
     except WorkflowUpdateFailedError as exc:
-        view = view_type(job_id=str(job_id), status="failed", error=failure_message(exc))
+        reason, message = explain(exc)
+        return view_type(job_id=str(job_id), workflow_id=workflow_id, status="failed", error=message, reason=reason)
     except msgspec.ValidationError as exc:  # the job exists, but is of another kind (a hint asked for as a review)
         raise NotFoundException(f"no {kind} job {job_id} in this room") from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise NotFoundException(f"no {kind} job {job_id} in this room") from exc
         raise
-    await results.remember(redis, room_id, job_id, kind, view)
-    return view
+    # Each job view is a JobProgress with its kind's `result` added, which the bound cannot express.
+    return view_type(job_id=str(job_id), workflow_id=workflow_id, status="completed", result=result)  # type: ignore[call-arg]
+
+
+async def _progress(client: Client, workflow_id: str, job_id: str) -> tuple[JobStatus, str | None]:
+    """Queued or running, read from the workflow's pending activities (a job's activity ids start with its id)."""
+    try:
+        description = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError:
+        return "running", None  # the poll still answers; only the detail is missing
+    pending = description.raw_description.pending_activities
+    mine = [activity for activity in pending if activity.activity_id.startswith(f"{job_id}/")]
+    for activity in mine:
+        if activity.state != PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED:
+            continue
+        if activity.attempt > 1:
+            failure = activity.last_failure
+            _, why = FAILURES.get(failure.application_failure_info.type, ("error", failure.message))
+            attempt = f"attempt {activity.attempt} of {activity.maximum_attempts}"
+            return "queued", f"retrying after a failure ({why}): {attempt}"
+        return "queued", "waiting for a free worker"
+    if mine:
+        return "running", None
+    if pending:
+        return "queued", "waiting for this room's previous request to finish"
+    return "running", None
 
 
 # What a person is told when a job fails for a reason we know, by the error type at the root of the failure.
-FAILURE_MESSAGES = {
-    "AuthenticationError": "the AI provider refused our credentials; an operator must fix the API key",
-    "PermissionDeniedError": "the AI provider refused this request; an operator must check the account",
-    "InvalidModelOutput": "the AI's answer could not be understood, even after retrying; try again",
-    "RateLimitError": "the AI provider is busy, even after retrying; try again in a minute",
-    "APITimeoutError": "the AI provider did not answer in time, even after retrying; try again",
-    "APIConnectionError": "the AI provider could not be reached, even after retrying; try again",
-    "SandboxUnavailable": "code cannot be run safely on this server; an operator must enable network namespaces",
+FAILURES: dict[str, tuple[FailureReason, str]] = {
+    "AuthenticationError": (
+        "provider_rejected",
+        "the AI provider refused our credentials; an operator must fix the API key",
+    ),
+    "PermissionDeniedError": (
+        "provider_rejected",
+        "the AI provider refused this request; an operator must check the account",
+    ),
+    "InvalidModelOutput": ("invalid_output", "the AI's answer could not be understood, even after retrying; try again"),
+    "RateLimitError": ("provider_unavailable", "the AI provider is busy, even after retrying; try again in a minute"),
+    "InternalServerError": (
+        "provider_unavailable",
+        "the AI provider had an error, even after retrying; try again in a minute",
+    ),
+    "APIConnectionError": (
+        "provider_unavailable",
+        "the AI provider could not be reached, even after retrying; try again in a minute",
+    ),
+    "ProviderUnavailable": (
+        "provider_unavailable",
+        "the AI provider is failing, so the AI interviewer has paused; try again in a minute",
+    ),
+    "APITimeoutError": ("provider_timeout", "the AI provider did not answer in time, even after retrying; try again"),
+    "SandboxUnavailable": (
+        "sandbox_unavailable",
+        "code cannot be run safely on this server; an operator must enable network namespaces",
+    ),
 }
+ACTIVITY_TIMED_OUT = FAILURES["APITimeoutError"]
 
 
 # The interview workflow's own refusals: its validators raise ValueError, its handlers these types.
 REFUSALS = {"ValueError", "RoomEnded", "InterviewFinished", "HintsUsed"}
 
 
-def failure_message(exc: WorkflowUpdateFailedError) -> str:
+def explain(exc: WorkflowUpdateFailedError) -> tuple[FailureReason, str]:
     """Why a job failed, in words: the first error in the cause chain that we know how to explain."""
     chain: list[BaseException] = []
     error: BaseException | None = exc.cause
@@ -110,10 +186,12 @@ def failure_message(exc: WorkflowUpdateFailedError) -> str:
         error = getattr(error, "cause", None) or error.__cause__
     for link in chain:
         if isinstance(link, ApplicationError):
-            if link.type in FAILURE_MESSAGES:
-                return FAILURE_MESSAGES[link.type]
+            if link.type in FAILURES:
+                return FAILURES[link.type]
             if link.type in REFUSALS:
-                return link.message  # the workflow's own refusals are written for people
+                return "refused", link.message  # the workflow's own refusals are written for people
+        if isinstance(link, TemporalTimeoutError):
+            return ACTIVITY_TIMED_OUT  # every attempt ran out of time: the model call never answered
     root = chain[-1] if chain else exc
     kind = root.type if isinstance(root, ApplicationError) and root.type else type(root).__name__
-    return f"the AI could not answer ({kind}); try again"
+    return "error", f"the AI could not answer ({kind}); try again"

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import (
     ClientException,
     NotFoundException,
     PermissionDeniedException,
+    ServiceUnavailableException,
 )
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import (
@@ -21,12 +23,14 @@ from litestar.status_codes import (
     HTTP_202_ACCEPTED,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
+from redis.exceptions import RedisError
 from temporalio.client import (
     Client,
     WorkflowHandle,
 )
 from temporalio.service import RPCError
 
+from activities.circuit import CircuitBreaker
 from schema.interview import (
     AskHint,
     CodeReview,
@@ -55,7 +59,7 @@ from stack.settings import Settings
 from web import jobs
 from web.accounts import Principal, normalise_email
 from web.auth import signed_in_account
-from web.errors import ConflictException, room_gone
+from web.errors import RETRY_AFTER_SECONDS, ConflictException, room_gone
 from web.guards import Relation, capabilities_of, requires
 from web.idempotency import OPT as IDEMPOTENT
 from web.limits import AI_MESSAGE, CODE_REVIEW, HINT, READS, limited
@@ -108,6 +112,7 @@ class RoomController(Controller):
                     role=data.role,
                     candidate_name=candidate["display_name"],
                     difficulty=data.difficulty,
+                    model_retry_seconds=state.settings.model_retry_seconds,
                 ),
                 id=room_id,
                 task_queue=state.settings.interview_task_queue,
@@ -144,6 +149,7 @@ class RoomController(Controller):
         carries an `Idempotency-Key`, which is how a client says what it means to repeat.
         """
         _require_active(request)
+        await _refuse_while_provider_down(state.breaker)
         if "idempotency-key" not in request.headers:
             fingerprint = f"{request.user.id}\0{room_id}\0{data.text}".encode()
             replays: ReplayDetector = state.replays
@@ -165,7 +171,7 @@ class RoomController(Controller):
         job_id: FromPath[uuid.UUID],
         state: State,
         wait: Annotated[int, QueryParameter(ge=0, le=MAX_WAIT_SECONDS, description="seconds to long-poll")] = 0,
-    ) -> JobView:
+    ) -> Response[JobView]:
         """The state of a message job: running, completed with the interviewer's reply, or failed.
 
         Finished results are kept for 24 hours and served from the cache.
@@ -177,6 +183,7 @@ class RoomController(Controller):
             job_id,
             kind="message",
             wait=wait,
+            breaker=state.breaker,
             result_type=InterviewerReply,
             view_type=JobView,
         )
@@ -197,6 +204,7 @@ class RoomController(Controller):
     ) -> JobAccepted:
         """The next hint for the coding question: 1 a nudge, 2 the approach, 3 close to the solution."""
         _require_active(request)
+        await _refuse_while_provider_down(state.breaker)
         return await jobs.start(state.temporal, room_id, InterviewWorkflow.request_hint, data)
 
     @get(
@@ -210,7 +218,7 @@ class RoomController(Controller):
         job_id: FromPath[uuid.UUID],
         state: State,
         wait: Annotated[int, QueryParameter(ge=0, le=MAX_WAIT_SECONDS, description="seconds to long-poll")] = 0,
-    ) -> HintJobView:
+    ) -> Response[HintJobView]:
         """A hint job: running, completed with the hint, or failed."""
         return await jobs.poll(
             state.temporal,
@@ -219,6 +227,7 @@ class RoomController(Controller):
             job_id,
             kind="hint",
             wait=wait,
+            breaker=state.breaker,
             result_type=Hint,
             view_type=HintJobView,
         )
@@ -252,7 +261,7 @@ class RoomController(Controller):
         job_id: FromPath[uuid.UUID],
         state: State,
         wait: Annotated[int, QueryParameter(ge=0, le=MAX_WAIT_SECONDS, description="seconds to long-poll")] = 0,
-    ) -> ReviewJobView:
+    ) -> Response[ReviewJobView]:
         """A review job: running, completed with the review (tests, findings, line suggestions, score), or failed."""
         return await jobs.poll(
             state.temporal,
@@ -261,6 +270,7 @@ class RoomController(Controller):
             job_id,
             kind="review",
             wait=wait,
+            breaker=state.breaker,
             result_type=CodeReview,
             view_type=ReviewJobView,
         )
@@ -438,6 +448,22 @@ def _require_active(request: Request[Principal, None, Any]) -> None:
     """The room row the guard read: refuse actions in an ended interview."""
     if request.state.room["status"] != "active":
         raise ConflictException("this interview has ended")
+
+
+async def _refuse_while_provider_down(breaker: CircuitBreaker | None) -> None:
+    """New AI work is refused while the provider's circuit is open, instead of queueing behind a sick provider."""
+    if breaker is None:
+        return
+    try:
+        circuit = await breaker.state()
+    except RedisError:
+        return  # the breaker cannot be read: let the job try the provider
+    if circuit.state == "open":
+        retry_after = math.ceil(circuit.retry_after_seconds or RETRY_AFTER_SECONDS)
+        raise ServiceUnavailableException(
+            f"the AI provider is failing, so the AI interviewer has paused; try again in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 async def _query_state(client: Client, room_id: uuid.UUID) -> InterviewState | None:

@@ -49,14 +49,11 @@ DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_att
 # Running code is bounded by the sandbox's own limits; a retry only helps when the worker died mid-run.
 REVIEW_TIMEOUT = timedelta(seconds=30)
 REVIEW_RETRY = RetryPolicy(maximum_attempts=2, non_retryable_error_types=["SandboxUnavailable"])
-# Model calls are slow and rate-limited: back off 5 s, then 10 s; three attempts in all. A rejected key is final.
+# Model calls are slow and rate-limited: a failed call is retried three times, after 5 s, 10 s and 20 s (doubling
+# from the room's `model_retry_seconds`). A rejected key is final, and so is an open circuit breaker.
 MODEL_TIMEOUT = timedelta(seconds=60)
-MODEL_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    backoff_coefficient=2.0,
-    maximum_attempts=3,
-    non_retryable_error_types=["AuthenticationError", "PermissionDeniedError"],
-)
+MODEL_ATTEMPTS = 4
+MODEL_FINAL_ERRORS = ["AuthenticationError", "PermissionDeniedError", "ProviderUnavailable"]
 HINT_LEVELS = 3
 TIERS: tuple[Difficulty, ...] = ("easy", "medium", "hard")
 ADAPTIVE_STAGES = ("knowledge", "coding")
@@ -81,6 +78,7 @@ class InterviewWorkflow:
         self._hints: dict[str, int] = {}  # hints given per question
         self._last_review: dict[str, CodeReview] = {}  # the latest review per coding question
         self._turn_lock = asyncio.Lock()  # one candidate turn at a time, in arrival order
+        self._activities_started = 0  # numbers the activity ids of jobs
 
     @workflow.run
     async def run(self, start: InterviewStart) -> InterviewOutcome:
@@ -133,8 +131,9 @@ class InterviewWorkflow:
             evaluation = await workflow.execute_activity_method(
                 InterviewActivities.evaluate_answer,
                 EvaluateRequest(room_id=self._room_id, seq=answer_seq, question_id=question.id),
+                activity_id=self._job_activity_id("evaluate_answer"),
                 start_to_close_timeout=MODEL_TIMEOUT,
-                retry_policy=MODEL_RETRY,
+                retry_policy=self._model_retry,
             )
             transition = self._adapt(question, evaluation.score)
             finished = self._asked >= len(self._plan)
@@ -175,6 +174,7 @@ class InterviewWorkflow:
             review = await workflow.execute_activity_method(
                 ReviewActivities.review_code,
                 ReviewInput(room_id=self._room_id, question_id=question.id, attempt=attempt, code=submission.code),
+                activity_id=self._job_activity_id("review_code"),
                 start_to_close_timeout=REVIEW_TIMEOUT,
                 retry_policy=REVIEW_RETRY,
             )
@@ -203,8 +203,9 @@ class InterviewWorkflow:
                     code=ask.code,
                     last_review=self._last_review.get(question.id),
                 ),
+                activity_id=self._job_activity_id("write_hint"),
                 start_to_close_timeout=MODEL_TIMEOUT,
-                retry_policy=MODEL_RETRY,
+                retry_policy=self._model_retry,
             )
             await self._say(f"Hint {level}: {hint.text}", question, provider=hint.provider)
             return hint
@@ -263,6 +264,27 @@ class InterviewWorkflow:
         return self._start.room_id
 
     @property
+    def _model_retry(self) -> RetryPolicy:
+        assert self._start is not None
+        first = timedelta(seconds=self._start.model_retry_seconds)
+        return RetryPolicy(
+            initial_interval=first,
+            backoff_coefficient=2.0,
+            maximum_interval=first * 2 ** (MODEL_ATTEMPTS - 2),
+            maximum_attempts=MODEL_ATTEMPTS,
+            non_retryable_error_types=MODEL_FINAL_ERRORS,
+        )
+
+    def _job_activity_id(self, name: str) -> str | None:
+        """Activities run for a job (an update) carry its id, so a poll can tell a job waiting to retry from a
+        running one; the rest keep Temporal's default ids."""
+        update = workflow.current_update_info()
+        if update is None:
+            return None
+        self._activities_started += 1
+        return f"{update.id}/{name}/{self._activities_started}"
+
+    @property
     def _difficulty(self) -> Difficulty:
         return self._tier
 
@@ -313,6 +335,7 @@ class InterviewWorkflow:
                 question_id=question.id,
                 provider=provider,
             ),
+            activity_id=self._job_activity_id("record_turn"),
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )

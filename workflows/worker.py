@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from redis.asyncio import Redis
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.interview import InterviewActivities
-from activities.llm import build_interviewer
+from activities.llm import build_interviewer, llm_breaker
 from activities.question_bank import QuestionBank
 from activities.review import ReviewActivities
 from stack.settings import Settings
 from workflows.interview import InterviewWorkflow
 
 
-def interview_worker(client: Client, settings: Settings, *, task_queue: str | None = None) -> Worker:
+def interview_worker(client: Client, settings: Settings, redis: Redis, *, task_queue: str | None = None) -> Worker:
+    """`redis` holds state shared by every worker and the API (the LLM circuit breaker)."""
     bank = QuestionBank.packaged()
-    activities = InterviewActivities(build_interviewer(settings), bank)
+    activities = InterviewActivities(build_interviewer(settings), bank, llm_breaker(settings, redis))
     reviews = ReviewActivities(bank)
     return Worker(
         client,

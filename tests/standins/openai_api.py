@@ -6,6 +6,7 @@ what it was sent, and can be told to misbehave (bad JSON, an auth error, a serve
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 import wave
@@ -23,7 +24,9 @@ from stack.supervisor import free_port
 class Behaviour:
     chat_content: str = '{"covered": [], "score": 0, "feedback": "", "acknowledgement": "Thanks."}'
     status: int = 200  # anything else: every call answers with this status and an OpenAI-style error
+    chat_delay_seconds: float = 0.0  # a slow provider: chat completions answer this late
     requests: list[tuple[str, Any]] = field(default_factory=list)
+    chat_arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each chat request
 
 
 def _error(status: int) -> web.Response:
@@ -46,6 +49,8 @@ def build_app(behaviour: Behaviour) -> web.Application:
     async def chat(request: web.Request) -> web.Response:
         body = await request.json()
         behaviour.requests.append(("chat", body))
+        behaviour.chat_arrivals.append(time.monotonic())
+        await asyncio.sleep(behaviour.chat_delay_seconds)
         if behaviour.status != 200:
             return _error(behaviour.status)
         return web.json_response(
