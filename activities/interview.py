@@ -204,7 +204,7 @@ def build_report(
     providers = sorted({e.provider for _, e in scored} | {review.provider for review, _ in code}) or [default_provider]
     return InterviewReport(
         room_id=room_id,
-        overall=round(mean(e.score for _, e in scored), 2) if scored else 0.0,
+        overall=_overall(scored, dimensions),
         dimensions=dimensions,
         strengths=strengths,
         weaknesses=weaknesses,
@@ -212,6 +212,13 @@ def build_report(
         provider=", ".join(providers),
         recommended_practice=practice,
     )
+
+
+def _overall(scored: list[tuple[dict[str, object], AnswerEvaluation]], dimensions: list[DimensionScore]) -> float:
+    """The answers' mean score; a room without scored answers (a peer room) is judged on its code alone."""
+    if scored:
+        return round(mean(e.score for _, e in scored), 2)
+    return round(mean(d.score for d in dimensions), 2) if dimensions else 0.0
 
 
 def _code_dimensions(reviews: list[CodeReview]) -> list[DimensionScore]:

@@ -12,6 +12,8 @@ Difficulty = Literal["easy", "medium", "hard"]
 Stage = Literal["intro", "behavioural", "knowledge", "coding", "candidate_questions", "wrap_up"]
 Speaker = Literal["candidate", "ai", "human"]
 InterviewerMode = Literal["ai", "human"]
+# ai: the AI interviews (a person may take over); peer: people interview, the AI gives hints and reviews only.
+RoomMode = Literal["ai", "peer"]
 JobStatus = Literal["queued", "running", "completed", "failed"]
 FailureReason = Literal[
     "refused",  # the interview's own rules said no (room ended, hints used up...)
@@ -33,6 +35,10 @@ MessageText = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 class CreateRoom(Body):
     role: Role
     difficulty: Difficulty = "medium"
+    mode: RoomMode = "ai"
+    # The interview's length; each stage gets its share (intro 5%, behavioural 20%, knowledge 25%, coding 40%,
+    # candidate questions 10%) and an overrun stage's remaining questions are skipped.
+    duration_minutes: Annotated[float, msgspec.Meta(ge=1, le=180)] = 45
     # Recruiters and admins create rooms for a candidate's account and may assign interviewers (recruiters);
     # a candidate's own practice room leaves both out.
     candidate_email: Email | None = None
@@ -49,9 +55,11 @@ class RoomView(msgspec.Struct, kw_only=True):
     workflow_id: str
     role: str
     candidate_name: str
-    mode: str
+    mode: RoomMode
     status: str
     stage: Stage | None
+    # Seconds left of the current stage's time budget (negative: over it); None in peer rooms and ended ones.
+    stage_seconds_left: int | None = None
     difficulty: Difficulty
     questions_asked: int
     questions_planned: int
@@ -145,6 +153,8 @@ class InterviewStart(msgspec.Struct, frozen=True, kw_only=True):
     candidate_name: str
     difficulty: Difficulty
     model_retry_seconds: float = 5.0  # first backoff of a failed model call; then 2x, 4x
+    mode: RoomMode = "ai"
+    duration_minutes: float = 45
 
 
 class PlanRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -205,6 +215,7 @@ class InterviewState(msgspec.Struct, frozen=True, kw_only=True):
     questions_planned: int
     ended: bool
     interviewer: InterviewerMode = "ai"
+    stage_deadline: str | None = None  # ISO time the current stage's budget runs out (ai rooms)
 
 
 class ReportRequest(msgspec.Struct, frozen=True, kw_only=True):

@@ -7,6 +7,7 @@ of their own so the circuit breaker's state belongs to the test.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import signal
 import subprocess
 import time
@@ -70,9 +71,7 @@ async def test_a_rejected_key_fails_at_once_and_unusable_output_is_retried_with_
     db: None, settings: Settings, endpoints: Endpoints, temporal: TemporalClient, tmp_path: Path
 ) -> None:
     behaviour = Behaviour(status=401)
-    async with openai_room_service(
-        settings, endpoints, tmp_path, behaviour, MOCKI_MODEL_RETRY_SECONDS="1"
-    ) as isolated:
+    async with openai_room_service(settings, endpoints, tmp_path, behaviour, MOCKI_MODEL_RETRY_SECONDS="1") as isolated:
         api = isolated.client
         auth, _ = await sign_up(api)
         room_id = await new_room(api, auth)
@@ -101,7 +100,7 @@ async def test_a_rejected_key_fails_at_once_and_unusable_output_is_retried_with_
         assert {("queued", f"{retrying}: attempt {n} of 4") for n in (2, 3, 4)} <= progress, progress
         # One try and three retries, 1 s, 2 s and 4 s apart (5, 10 and 20 s with the default setting).
         arrivals = behaviour.chat_arrivals
-        gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
         assert len(arrivals) == 4, arrivals
         for gap, backoff in zip(gaps, (1, 2, 4), strict=True):
             assert backoff - 0.1 <= gap <= backoff + 1.5, gaps
@@ -145,7 +144,7 @@ async def test_a_timing_out_provider_gives_504_then_its_open_circuit_503_until_i
         second = await answer(api, auth, room_id, "Hello again, I'm Ada.")
         status, view = await outcome(api, auth, room_id, second)
         assert (status, view["reason"]) == (503, "provider_unavailable"), view
-        assert 1 <= int((await api.get(f"/rooms/{room_id}/ai/message/{second}", headers=auth)).headers["Retry-After"])
+        assert int((await api.get(f"/rooms/{room_id}/ai/message/{second}", headers=auth)).headers["Retry-After"]) >= 1
         assert len(behaviour.chat_arrivals) == 5
 
         refused = await api.post(f"/rooms/{room_id}/ai/message", json={"text": "Are you there?"}, headers=auth)

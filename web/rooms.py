@@ -93,7 +93,7 @@ class RoomController(Controller):
                 id=room_id,
                 role=data.role,
                 difficulty=data.difficulty,
-                mode="ai",
+                mode=data.mode,
                 status="active",
                 candidate_name=candidate["display_name"],
                 candidate=candidate["id"],
@@ -113,6 +113,8 @@ class RoomController(Controller):
                     candidate_name=candidate["display_name"],
                     difficulty=data.difficulty,
                     model_retry_seconds=state.settings.model_retry_seconds,
+                    mode=data.mode,
+                    duration_minutes=data.duration_minutes,
                 ),
                 id=room_id,
                 task_queue=state.settings.interview_task_queue,
@@ -149,6 +151,7 @@ class RoomController(Controller):
         carries an `Idempotency-Key`, which is how a client says what it means to repeat.
         """
         _require_active(request)
+        _refuse_in_peer_room(request, "the AI does not interview in a peer room; ask for hints and reviews instead")
         await _refuse_while_provider_down(state.breaker)
         if "idempotency-key" not in request.headers:
             fingerprint = f"{request.user.id}\0{room_id}\0{data.text}".encode()
@@ -290,6 +293,7 @@ class RoomController(Controller):
     ) -> RoomView:
         """Hand the interview to a person (`human`: the AI keeps the transcript and stays silent) or back to the AI."""
         _require_active(request)
+        _refuse_in_peer_room(request, "people always interview in a peer room; there is no AI interviewer to switch")
         try:
             await _handle(state.temporal, room_id).signal(InterviewWorkflow.switch_interviewer, data)
         except RPCError as exc:
@@ -391,9 +395,10 @@ async def _room_view(client: Client, row: dict[str, Any], relation: Relation) ->
         workflow_id=str(room_id),
         role=str(row["role"]),
         candidate_name=str(row["candidate_name"]),
-        mode=str(row["mode"]),
+        mode=row["mode"],
         status=str(row["status"]),
         stage=live.stage if live else None,
+        stage_seconds_left=_seconds_until(live.stage_deadline) if live and live.stage_deadline else None,
         difficulty=live.difficulty if live else row["difficulty"],
         questions_asked=live.questions_asked if live else 0,
         questions_planned=live.questions_planned if live else 0,
@@ -401,6 +406,10 @@ async def _room_view(client: Client, row: dict[str, Any], relation: Relation) ->
         your_relation=relation,
         your_capabilities=list(capabilities_of(relation)),
     )
+
+
+def _seconds_until(iso_time: str) -> int:
+    return round((dt.datetime.fromisoformat(iso_time) - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 async def _participants(principal: Principal, data: CreateRoom) -> tuple[dict[str, Any], list[uuid.UUID]]:
@@ -442,6 +451,11 @@ async def _participants(principal: Principal, data: CreateRoom) -> tuple[dict[st
 
 def _handle(client: Client, room_id: uuid.UUID) -> WorkflowHandle[InterviewWorkflow, object]:
     return client.get_workflow_handle_for(InterviewWorkflow.run, str(room_id))
+
+
+def _refuse_in_peer_room(request: Request[Principal, None, Any], reason: str) -> None:
+    if request.state.room["mode"] == "peer":
+        raise ConflictException(reason)
 
 
 def _require_active(request: Request[Principal, None, Any]) -> None:

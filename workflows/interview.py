@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -59,6 +59,16 @@ TIERS: tuple[Difficulty, ...] = ("easy", "medium", "hard")
 ADAPTIVE_STAGES = ("knowledge", "coding")
 QUICK_ANSWER = timedelta(minutes=2)
 CLOSING = "That's the end of our interview. Thank you for your time; your report is being prepared."
+# Each stage's share of the interview's duration; a stage over its share skips its remaining questions.
+STAGE_SHARE: dict[Stage, float] = {
+    "intro": 0.05,
+    "behavioural": 0.20,
+    "knowledge": 0.25,
+    "coding": 0.40,
+    "candidate_questions": 0.10,
+}
+OVER_TIME = "We're at the time we set for this part, so let's move on."
+PEER_ROOM = "this is a peer room: people interview here and the AI only gives hints and code reviews"
 
 
 @workflow.defn
@@ -69,6 +79,7 @@ class InterviewWorkflow:
         self._by_difficulty: dict[str, list[PlannedQuestion]] = {}
         self._tier: Difficulty = "medium"
         self._asked_at = workflow.now()  # when the current question was put
+        self._stage_started = workflow.now()  # when the current stage's first question was put
         self._asked = 0  # questions put to the candidate so far
         self._next_seq = 0  # next transcript turn number
         self._finished = False  # every planned question answered
@@ -84,6 +95,8 @@ class InterviewWorkflow:
     async def run(self, start: InterviewStart) -> InterviewOutcome:
         self._start = start
         self._tier = start.difficulty
+        if start.mode == "peer":
+            self._interviewer = "human"  # people interview in a peer room, from the start
         async with self._turn_lock:
             plan = await workflow.execute_activity_method(
                 InterviewActivities.plan_interview,
@@ -93,10 +106,15 @@ class InterviewWorkflow:
             )
             self._plan = plan.questions
             self._by_difficulty = plan.by_difficulty
-            first = self._plan[0]
-            greeting = f"Hello {start.candidate_name}, welcome to your {start.role} practice interview. "
-            await self._say(greeting + first.text, first, provider=plan.provider)
-            self._asked = 1
+            self._stage_started = workflow.now()
+            if start.mode == "peer":
+                # The AI stands by the coding question for hints and reviews.
+                self._asked = next(i for i, q in enumerate(self._plan) if q.stage == "coding") + 1
+            else:
+                first = self._plan[0]
+                greeting = f"Hello {start.candidate_name}, welcome to your {start.role} practice interview. "
+                await self._say(greeting + first.text, first, provider=plan.provider)
+                self._asked = 1
         await workflow.wait_condition(lambda: self._ended)
         await workflow.wait_condition(workflow.all_handlers_finished)
         report = await workflow.execute_activity_method(
@@ -136,6 +154,8 @@ class InterviewWorkflow:
                 retry_policy=self._model_retry,
             )
             transition = self._adapt(question, evaluation.score)
+            if self._skip_rest_of_overrun_stage(question):
+                transition = " ".join(filter(None, [OVER_TIME, transition]))
             finished = self._asked >= len(self._plan)
             self._finished = finished
             if finished:
@@ -148,6 +168,8 @@ class InterviewWorkflow:
                 text = " ".join(filter(None, [evaluation.acknowledgement, transition, next_question.text]))
                 self._asked += 1
                 self._asked_at = workflow.now()
+                if next_question.stage != question.stage:
+                    self._stage_started = self._asked_at
             await self._say(text, next_question or question, provider=evaluation.provider)
             return InterviewerReply(
                 text=text,
@@ -160,6 +182,8 @@ class InterviewWorkflow:
 
     @candidate_message.validator
     def _accept_message(self, message: SendMessage) -> None:
+        if self._start is not None and self._start.mode == "peer":
+            raise ValueError(PEER_ROOM)
         if self._ended:
             raise ValueError("the interview has ended")
         if self._finished:
@@ -224,11 +248,14 @@ class InterviewWorkflow:
     @workflow.signal
     def switch_interviewer(self, switch: SwitchInterviewer) -> None:
         """Hand the questions to a person or back to the AI, which resumes at the current question."""
+        if self._start is not None and self._start.mode == "peer":
+            return  # people always interview in a peer room (the API refuses the switch with a reason)
         self._interviewer = switch.mode
 
     @workflow.query
     def state(self) -> InterviewState:
         current = self._plan[self._asked - 1] if self._asked else None
+        deadline = self._stage_deadline(current.stage) if current and not self._ended else None
         return InterviewState(
             stage=current.stage if current else None,
             difficulty=self._difficulty,
@@ -236,6 +263,7 @@ class InterviewWorkflow:
             questions_planned=len(self._plan),
             ended=self._ended,
             interviewer=self._interviewer,
+            stage_deadline=deadline.isoformat() if deadline else None,
         )
 
     @asynccontextmanager
@@ -250,6 +278,27 @@ class InterviewWorkflow:
             if self._ended:
                 raise ApplicationError("the interview has ended", type="RoomEnded", non_retryable=True)
             yield self._plan[self._asked - 1]
+
+    def _stage_deadline(self, stage: Stage) -> datetime | None:
+        if self._start is None or self._start.mode == "peer" or stage not in STAGE_SHARE:
+            return None
+        return self._stage_started + timedelta(minutes=self._start.duration_minutes * STAGE_SHARE[stage])
+
+    def _skip_rest_of_overrun_stage(self, question: PlannedQuestion) -> bool:
+        """Once a stage has used its share of the time, its remaining questions leave the plan (every tier's)."""
+        deadline = self._stage_deadline(question.stage)
+        if deadline is None or workflow.now() < deadline:
+            return False
+        rest = self._asked
+        end = rest
+        while end < len(self._plan) and self._plan[end].stage == question.stage:
+            end += 1
+        if end == rest:
+            return False
+        del self._plan[rest:end]
+        for tier_plan in self._by_difficulty.values():
+            del tier_plan[rest:end]
+        return True
 
     def _refuse_unless_coding(self, reason: str) -> None:
         """Validators of code and hint requests: they belong to an open room's coding question."""
