@@ -7,29 +7,38 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Awaitable
 from statistics import mean
+from typing import Any
 
 import msgspec
 from temporalio import activity
 
 from activities.circuit import CircuitBreaker
+from activities.context import ContextTurn, ContextWindow, fold, line
 from activities.llm import Interviewer
-from activities.question_bank import DIFFICULTY_ORDER, QuestionBank
+from activities.question_bank import DIFFICULTY_ORDER, BankQuestion, QuestionBank
+from activities.specialists import allowed_follow_up, host_reply, route
+from activities.tokens import token_counter
 from schema.interview import (
+    AgentName,
     AnswerEvaluation,
     CodeReview,
+    ContextSaving,
+    ContextUse,
     DimensionScore,
-    EvaluateRequest,
     Hint,
     HintInput,
     InterviewPlan,
     InterviewReport,
     PlanRequest,
     ReportRequest,
+    TurnOutcome,
     TurnRecord,
+    TurnRequest,
     Weakness,
 )
-from schema.tables import CodeSubmission, Room, TranscriptTurn
+from schema.tables import CodeSubmission, InterviewContext, Room, TranscriptTurn
 from schema.tables import InterviewReport as ReportRow
 
 # Which report dimension each stage's scores feed.
@@ -59,6 +68,7 @@ class InterviewActivities:
         self._interviewer = interviewer
         self._bank = bank
         self._breaker = breaker  # None: the interviewer runs in this process, nothing remote to protect
+        self._tokens = token_counter()
 
     @activity.defn
     async def plan_interview(self, request: PlanRequest) -> InterviewPlan:
@@ -80,30 +90,140 @@ class InterviewActivities:
                 text=turn.text,
                 provider=turn.provider,
                 created_at=dt.datetime.now(dt.UTC),
+                tokens=self._tokens.count(line(turn.speaker, turn.text)),
             )
         ).on_conflict(target=(TranscriptTurn.room, TranscriptTurn.seq), action="DO NOTHING")
 
     @activity.defn
-    async def evaluate_answer(self, request: EvaluateRequest) -> AnswerEvaluation:
+    async def respond(self, request: TurnRequest) -> TurnOutcome:
+        """Route a recorded candidate turn to its agent; an answer is scored (and maybe followed up), in context."""
         row = (
-            await TranscriptTurn.select(TranscriptTurn.text)
+            await TranscriptTurn.select(TranscriptTurn.text, TranscriptTurn.stage)
             .where((TranscriptTurn.room == request.room_id) & (TranscriptTurn.seq == request.seq))
             .first()
         )
         if row is None:
             raise LookupError(f"turn {request.seq} of room {request.room_id} was not recorded")
         question = self._bank.get(request.question_id)
-        if self._breaker is None:
-            evaluation = await self._interviewer.evaluate(question, row["text"])
-        else:
-            evaluation = await self._breaker.call(lambda: self._interviewer.evaluate(question, row["text"]))
+        context, use = await self._context(request.room_id, request.seq)
+        routed = route(question.stage, row["text"])
+        intent, agent = routed.intent, routed.agent
+        if intent != "answer":
+            await _store_context_use(request, use)
+            reply = host_reply(intent, question)
+            return TurnOutcome(intent=intent, agent=agent, reply=reply, context=use, provider="policy:router")
+        answer = await self._answer_so_far(request, row["text"]) if request.follow_ups_asked else row["text"]
+        evaluation = await self._call_model(question, answer, agent, context)
+        if evaluation.follow_up and not allowed_follow_up(question, evaluation, request.follow_ups_asked):
+            evaluation = msgspec.structs.replace(evaluation, follow_up=None)
         await TranscriptTurn.update(
             {
                 TranscriptTurn.score: evaluation.score,
                 TranscriptTurn.evaluation: msgspec.json.encode(evaluation).decode(),
+                TranscriptTurn.prompt_tokens: use.prompt_tokens,
+                TranscriptTurn.transcript_tokens: use.transcript_tokens,
             }
         ).where((TranscriptTurn.room == request.room_id) & (TranscriptTurn.seq == request.seq))
-        return evaluation
+        return TurnOutcome(intent=intent, agent=agent, evaluation=evaluation, context=use, provider=evaluation.provider)
+
+    async def _call_model(
+        self, question: BankQuestion, answer: str, agent: AgentName, context: ContextWindow
+    ) -> AnswerEvaluation:
+        def call() -> Awaitable[AnswerEvaluation]:
+            return self._interviewer.evaluate(question, answer, agent=agent, context=context)
+
+        return await (call() if self._breaker is None else self._breaker.call(call))
+
+    async def _context(self, room_id: str, seq: int) -> tuple[ContextWindow, ContextUse]:
+        """The summary buffer up to turn `seq`: fold what has grown old, keep the fold, count both sides."""
+        stored = await InterviewContext.select(InterviewContext.summary, InterviewContext.summarised_through).where(
+            InterviewContext.room == room_id
+        ).first() or {"summary": "", "summarised_through": -1}
+        rows = await (
+            TranscriptTurn.select(
+                TranscriptTurn.seq,
+                TranscriptTurn.speaker,
+                TranscriptTurn.stage,
+                TranscriptTurn.text,
+                TranscriptTurn.tokens,
+                TranscriptTurn.evaluation,
+            )
+            .where(
+                (TranscriptTurn.room == room_id)
+                & (TranscriptTurn.seq > stored["summarised_through"])
+                & (TranscriptTurn.seq <= seq)
+            )
+            .order_by(TranscriptTurn.seq)
+        )
+        newer = [
+            ContextTurn(
+                seq=r["seq"],
+                speaker=r["speaker"],
+                stage=r["stage"],
+                text=r["text"],
+                tokens=r["tokens"] if r["tokens"] is not None else self._tokens.count(line(r["speaker"], r["text"])),
+                evaluation=msgspec.json.decode(r["evaluation"], type=AnswerEvaluation) if r["evaluation"] else None,
+            )
+            for r in rows
+        ]
+        window = fold(
+            ContextWindow(summary=stored["summary"], summarised_through=stored["summarised_through"], recent=[]), newer
+        )
+        if window.summarised_through != stored["summarised_through"]:
+            await InterviewContext.insert(
+                InterviewContext(
+                    room=room_id,
+                    summary=window.summary,
+                    summarised_through=window.summarised_through,
+                    updated_at=dt.datetime.now(dt.UTC),
+                )
+            ).on_conflict(
+                target=InterviewContext.room,
+                action="DO UPDATE",
+                values=[InterviewContext.summary, InterviewContext.summarised_through, InterviewContext.updated_at],
+                # A retried activity may come back with an older fold: never move the summary backwards.
+                where=InterviewContext.summarised_through < window.summarised_through,
+            )
+        totals = await TranscriptTurn.raw(
+            "SELECT coalesce(sum(tokens), 0)::int AS tokens FROM transcript_turn WHERE room = {} AND seq <= {}",
+            room_id,
+            seq,
+        )
+        use = ContextUse(
+            prompt_tokens=self._tokens.count(window.render()),
+            transcript_tokens=int(totals[0]["tokens"]),
+            tokenizer=self._tokens.name,
+        )
+        return window, use
+
+    def _context_saving(self, turns: list[dict[str, Any]]) -> ContextSaving | None:
+        used = [t for t in turns if t["prompt_tokens"] is not None and t["transcript_tokens"]]
+        if not used:
+            return None
+        prompt = sum(t["prompt_tokens"] for t in used)
+        transcript = sum(t["transcript_tokens"] for t in used)
+        return ContextSaving(
+            turns=len(used),
+            prompt_tokens=prompt,
+            transcript_tokens=transcript,
+            saving=round(1 - prompt / transcript, 3),
+            tokenizer=self._tokens.name,
+        )
+
+    async def _answer_so_far(self, request: TurnRequest, latest: str) -> str:
+        """After a follow-up the answer is judged whole: the earlier answer to this question and this one."""
+        earlier = await (
+            TranscriptTurn.select(TranscriptTurn.text)
+            .where(
+                (TranscriptTurn.room == request.room_id)
+                & (TranscriptTurn.question_id == request.question_id)
+                & (TranscriptTurn.speaker == "candidate")
+                & (TranscriptTurn.seq < request.seq)
+                & TranscriptTurn.evaluation.is_not_null()
+            )
+            .order_by(TranscriptTurn.seq)
+        )
+        return " ".join([*(r["text"] for r in earlier), latest])
 
     @activity.defn
     async def write_hint(self, request: HintInput) -> Hint:
@@ -134,18 +254,24 @@ class InterviewActivities:
     async def write_report(self, request: ReportRequest) -> InterviewReport:
         turns = (
             await TranscriptTurn.select(
-                TranscriptTurn.stage, TranscriptTurn.question_id, TranscriptTurn.text, TranscriptTurn.evaluation
+                TranscriptTurn.stage,
+                TranscriptTurn.question_id,
+                TranscriptTurn.text,
+                TranscriptTurn.evaluation,
+                TranscriptTurn.prompt_tokens,
+                TranscriptTurn.transcript_tokens,
             )
             .where((TranscriptTurn.room == request.room_id) & (TranscriptTurn.speaker == "candidate"))
             .order_by(TranscriptTurn.seq)
         )
-        scored = [
-            (turn, msgspec.json.decode(turn["evaluation"], type=AnswerEvaluation))
-            for turn in turns
-            if turn["evaluation"] is not None and self._bank.get(turn["question_id"]).key_points
-        ]
+        # A question answered again after a follow-up was scored as a whole the second time: that score counts.
+        latest: dict[str, tuple[dict[str, object], AnswerEvaluation]] = {}
+        for turn in turns:
+            if turn["evaluation"] is not None and self._bank.get(turn["question_id"]).key_points:
+                latest[turn["question_id"]] = (turn, msgspec.json.decode(turn["evaluation"], type=AnswerEvaluation))
         latest_code = await _latest_reviews(request.room_id)
-        report = build_report(request.room_id, scored, self._interviewer.provider, latest_code)
+        report = build_report(request.room_id, list(latest.values()), self._interviewer.provider, latest_code)
+        report = msgspec.structs.replace(report, context=self._context_saving(turns))
         now = dt.datetime.now(dt.UTC)
         await ReportRow.insert(
             ReportRow(room=request.room_id, body=msgspec.json.encode(report).decode(), provider=report.provider)
@@ -158,6 +284,12 @@ class InterviewActivities:
             (Room.id == request.room_id) & (Room.ended_at.is_null())
         )
         return report
+
+
+async def _store_context_use(request: TurnRequest, use: ContextUse) -> None:
+    await TranscriptTurn.update(
+        {TranscriptTurn.prompt_tokens: use.prompt_tokens, TranscriptTurn.transcript_tokens: use.transcript_tokens}
+    ).where((TranscriptTurn.room == request.room_id) & (TranscriptTurn.seq == request.seq))
 
 
 def build_report(

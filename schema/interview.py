@@ -15,6 +15,10 @@ InterviewerMode = Literal["ai", "human"]
 # ai: the AI interviews (a person may take over); peer: people interview, the AI gives hints and reviews only.
 RoomMode = Literal["ai", "peer"]
 JobStatus = Literal["queued", "running", "completed", "failed"]
+# What a candidate's turn is: an answer, or a request about the conversation itself.
+Intent = Literal["answer", "clarification", "thinking", "hint_request"]
+# The specialised agents a turn is routed to (activities/specialists.py).
+AgentName = Literal["host", "behavioural", "knowledge", "coding", "question_generation", "analysis"]
 FailureReason = Literal[
     "refused",  # the interview's own rules said no (room ended, hints used up...)
     "provider_unavailable",  # the AI provider is failing: its circuit breaker is open (HTTP 503)
@@ -179,12 +183,31 @@ class TurnRecord(msgspec.Struct, frozen=True, kw_only=True):
     provider: str | None = None
 
 
-class EvaluateRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """Which stored candidate turn to score; the text itself stays in Postgres."""
+class TurnRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """Which stored candidate turn to answer; the text itself stays in Postgres."""
 
     room_id: str
     seq: int
     question_id: str
+    follow_ups_asked: int = 0  # on this question so far
+
+
+class ContextUse(msgspec.Struct, frozen=True, kw_only=True):
+    """Tokens of what the interviewer model is shown (summary + recent turns) against the whole transcript."""
+
+    prompt_tokens: int
+    transcript_tokens: int
+    tokenizer: str
+
+
+class TurnOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    intent: Intent
+    agent: AgentName
+    # An answer's evaluation (with the question agent's follow-up, if any); None for the other intents.
+    evaluation: AnswerEvaluation | None = None
+    reply: str | None = None  # what the host says to a clarification request or a pause
+    context: ContextUse
+    provider: str
 
 
 class AnswerEvaluation(msgspec.Struct, frozen=True, kw_only=True):
@@ -195,6 +218,8 @@ class AnswerEvaluation(msgspec.Struct, frozen=True, kw_only=True):
     acknowledgement: str  # what the interviewer says before moving on
     provider: str  # e.g. "offline:question-bank" or "openai:gpt-4o-mini"
     signals: list[str] = []  # weakness categories the answer shows (e.g. "communication"); never polled
+    # The question agent's one follow-up on a partial answer, grounded in what the candidate said.
+    follow_up: str | None = None
 
 
 class InterviewerReply(msgspec.Struct, frozen=True, kw_only=True):
@@ -206,6 +231,8 @@ class InterviewerReply(msgspec.Struct, frozen=True, kw_only=True):
     provider: str
     # "human": a person is interviewing; the AI recorded the answer and stayed silent (text is empty).
     interviewer: InterviewerMode = "ai"
+    intent: Intent = "answer"  # how the candidate's turn was understood
+    agent: AgentName | None = None  # which specialised agent answered it
 
 
 class InterviewState(msgspec.Struct, frozen=True, kw_only=True):
@@ -242,6 +269,17 @@ class InterviewReport(msgspec.Struct, frozen=True, kw_only=True):
     answered: int
     provider: str  # who scored the answers and the code; an offline score says so
     recommended_practice: list[str] = []
+    context: ContextSaving | None = None
+
+
+class ContextSaving(msgspec.Struct, frozen=True, kw_only=True):
+    """What the summary buffer saved over sending the whole transcript with every AI turn."""
+
+    turns: int  # AI turns that used a context window
+    prompt_tokens: int  # summed over those turns
+    transcript_tokens: int  # what the whole transcript would have cost, summed likewise
+    saving: float  # 1 - prompt / transcript
+    tokenizer: str
 
 
 class InterviewOutcome(msgspec.Struct, frozen=True, kw_only=True):

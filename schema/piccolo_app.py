@@ -5,6 +5,7 @@ from piccolo.conf.apps import AppConfig
 from schema.tables import (
     AppUser,
     CodeSubmission,
+    InterviewContext,
     InterviewReport,
     RefreshToken,
     Room,
@@ -15,5 +16,14 @@ from schema.tables import (
 APP_CONFIG = AppConfig(
     app_name="mocki",
     migrations_folder_path=str(Path(__file__).parent / "migrations"),
-    table_classes=[AppUser, RefreshToken, Room, RoomInterviewer, TranscriptTurn, InterviewReport, CodeSubmission],
+    table_classes=[
+        AppUser,
+        RefreshToken,
+        Room,
+        RoomInterviewer,
+        TranscriptTurn,
+        InterviewReport,
+        CodeSubmission,
+        InterviewContext,
+    ],
 )

@@ -55,6 +55,19 @@ class TranscriptTurn(Table):
     score = Real(null=True, default=None)
     evaluation = JSONB(null=True, default=None)
     created_at = Timestamptz()
+    tokens = Integer(null=True, default=None)  # the turn's text, counted by activities/tokens.py
+    # On candidate turns the AI answered: the context it was shown and the whole transcript then, in tokens.
+    prompt_tokens = Integer(null=True, default=None)
+    transcript_tokens = Integer(null=True, default=None)
+
+
+class InterviewContext(Table):
+    """A room's running summary of the turns too old to send verbatim (the summary buffer)."""
+
+    room = ForeignKey(references=Room, primary_key=True)
+    summary = Text()
+    summarised_through = Integer()  # the last turn folded into the summary; -1 for none
+    updated_at = Timestamptz()
 
 
 class InterviewReport(Table):

@@ -12,6 +12,7 @@ import msgspec
 from schema.interview import (
     CodeReview,
     HintJobView,
+    InterviewerReply,
     InterviewReport,
     JobView,
     ReviewJobView,
@@ -57,6 +58,15 @@ SUBMISSIONS = {
         "                return False\n        else:\n            stack.append(bracket)\n    return not stack\n",
     ],
 }
+# What the candidate says when the interviewer follows up on a partial answer.
+FOLLOW_UP_ANSWERS = {
+    "kn-db-index": "It keeps a sorted B-tree, so a lookup is O(log n) instead of scanning every row.",
+    "kn-rate-limiter": "Each server would share the counters in Redis so the limit holds across servers.",
+    "kn-process-thread": "Threads share the process's memory, so they need locks; processes are isolated.",
+}
+FALLBACK_FOLLOW_UP = "Honestly, I would need to read up on that part before I could say more."
+# Where the candidate takes a moment first: the interviewer's host agent waits instead of scoring.
+PAUSE_BEFORE = {"kn-db-index": "Hmm, let me think for a second."}
 JobViewT = TypeVar("JobViewT", HintJobView, ReviewJobView)
 # A local demo account on the local stack; its password protects nothing else.
 DEMO_CANDIDATE = {"email": "ada@demo.mocki.local", "password": "demo-candidate-password"}
@@ -80,18 +90,23 @@ def run_scripted_interview(api_url: str) -> DemoOutcome:
         print(f"\n== Mock interview: room {created.room_id} ==\n")
         question_id = _wait_for_first_question(http, room)
         cursor = _print_new_turns(http, room, -1)
-        finished = False
+        finished, followed_up = False, False
         while not finished:
             if question_id in SUBMISSIONS:
                 hint = _await_job_result(http, f"{room}/ai/hint", {}, HintJobView)
                 print(f"  Candidate asks for a hint -> hint {hint.level} of {hint.levels}: {hint.text}\n")
             for code in SUBMISSIONS.get(question_id or "", []):
                 print_review(code, _await_job_result(http, f"{room}/ai/review", {"code": code}, ReviewJobView))
-            answer = ANSWERS.get(question_id or "", FALLBACK_ANSWER)
-            job = _ok(http.post(f"{room}/ai/message", json={"text": answer}))
-            reply = _await_job(http, room, msgspec.json.decode(job)["job_id"])
-            assert reply.result is not None
-            finished, question_id = reply.result.finished, reply.result.question_id
+            if question_id in PAUSE_BEFORE:
+                _say(http, room, PAUSE_BEFORE[question_id or ""])
+                cursor = _print_new_turns(http, room, cursor)
+            if followed_up:
+                answer = FOLLOW_UP_ANSWERS.get(question_id or "", FALLBACK_FOLLOW_UP)
+            else:
+                answer = ANSWERS.get(question_id or "", FALLBACK_ANSWER)
+            reply = _say(http, room, answer)
+            finished, question_id = reply.finished, reply.question_id
+            followed_up = reply.agent == "question_generation"
             cursor = _print_new_turns(http, room, cursor)
         _ok(http.post(f"{room}/end"))
         report = _await_report(http, room)
@@ -99,6 +114,13 @@ def run_scripted_interview(api_url: str) -> DemoOutcome:
     print_report(report)
     print_weaknesses(weaknesses)
     return DemoOutcome(workflow_id=created.workflow_id, report=report)
+
+
+def _say(http: httpx.Client, room: str, text: str) -> InterviewerReply:
+    job = _ok(http.post(f"{room}/ai/message", json={"text": text}))
+    reply = _await_job(http, room, msgspec.json.decode(job)["job_id"])
+    assert reply.result is not None
+    return reply.result
 
 
 def _sign_in(http: httpx.Client) -> str:
@@ -201,3 +223,9 @@ def print_report(report: InterviewReport) -> None:
         print(f"weakness:  {weakness.topic}\n           {weakness.evidence}")
     for practice in report.recommended_practice:
         print(f"practise:  {practice}")
+    if report.context:
+        c = report.context
+        print(
+            f"context:   the summary buffer sent {c.prompt_tokens} tokens over {c.turns} AI turns instead of "
+            f"{c.transcript_tokens} for the whole transcript each time ({c.saving:.0%} saved; {c.tokenizer})"
+        )

@@ -10,13 +10,17 @@ from tests.test_review import covering, job_result
 
 BANK = QuestionBank.packaged()
 
+STAR_ANSWER = (
+    "At the time our team was late; my task was the API, I proposed a smaller scope and as a result we shipped."
+)
+
 
 async def test_the_tier_follows_the_candidate(api: Client) -> None:
     auth, _ = await sign_up(api)
     room_id = (await api.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)).json()["room_id"]
     path = f"/rooms/{room_id}/ai/message"
     await job_result(api, path, auth, {"text": "I'm a backend engineer with five years of experience in payments."})
-    before = await job_result(api, path, auth, {"text": "At the time my task was to ship; I proposed a plan."})
+    before = await job_result(api, path, auth, {"text": STAR_ANSWER})
     assert before["stage"] == "knowledge" and before["difficulty"] == "medium"
 
     harder = await job_result(api, path, auth, {"text": covering(before["question_id"])})

@@ -109,7 +109,7 @@ async def test_a_rejected_key_fails_at_once_and_unusable_output_is_retried_with_
         e.activity_task_scheduled_event_attributes
         for e in history.events
         if e.HasField("activity_task_scheduled_event_attributes")
-        and e.activity_task_scheduled_event_attributes.activity_type.name == "evaluate_answer"
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "respond"
     ]
     policy = scheduled[-1].retry_policy
     assert (policy.initial_interval.seconds, policy.backoff_coefficient, policy.maximum_attempts) == (1, 2.0, 4)

@@ -21,6 +21,10 @@ PASSING = """def is_valid(text):
     return not stack
 """
 
+STAR_ANSWER = (
+    "At the time our team was late; my task was the API, I proposed a smaller scope and as a result we shipped."
+)
+
 
 async def planned_room(api: Client, room_id: str, auth: dict[str, str]) -> dict:  # type: ignore[type-arg]
     """The room once its workflow has planned the interview (its stage is unknown for the first moment)."""
@@ -77,7 +81,7 @@ async def test_a_stage_over_its_time_share_skips_its_remaining_questions(api: Cl
     room = await planned_room(api, room_id, auth)
     assert room["stage"] == "intro" and 0 <= room["stage_seconds_left"] <= 3  # 5% of one minute
     await job_result(api, path, auth, {"text": "I'm a backend engineer with five years of experience in payments."})
-    knowledge = await job_result(api, path, auth, {"text": "At the time my task was to ship; I proposed a plan."})
+    knowledge = await job_result(api, path, auth, {"text": STAR_ANSWER})
     assert knowledge["stage"] == "knowledge"
     planned = (await api.get(f"/rooms/{room_id}", headers=auth)).json()["questions_planned"]
 

@@ -20,12 +20,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.interview import InterviewActivities
     from activities.review import ReviewActivities
     from schema.interview import (
+        AgentName,
         AskHint,
         CodeReview,
         Difficulty,
-        EvaluateRequest,
         Hint,
         HintInput,
+        Intent,
         InterviewerMode,
         InterviewerReply,
         InterviewOutcome,
@@ -40,7 +41,9 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         SubmitCode,
         SwitchInterviewer,
+        TurnOutcome,
         TurnRecord,
+        TurnRequest,
     )
 
 # Database writes are quick and idempotent: retry them soon and often.
@@ -55,6 +58,7 @@ MODEL_TIMEOUT = timedelta(seconds=60)
 MODEL_ATTEMPTS = 4
 MODEL_FINAL_ERRORS = ["AuthenticationError", "PermissionDeniedError", "ProviderUnavailable"]
 HINT_LEVELS = 3
+UNRESOLVED_BELOW = 2.5  # a score still under this after a follow-up: the gap was not resolved
 TIERS: tuple[Difficulty, ...] = ("easy", "medium", "hard")
 ADAPTIVE_STAGES = ("knowledge", "coding")
 QUICK_ANSWER = timedelta(minutes=2)
@@ -87,6 +91,7 @@ class InterviewWorkflow:
         self._interviewer: InterviewerMode = "ai"
         self._attempts: dict[str, int] = {}  # code submissions per coding question
         self._hints: dict[str, int] = {}  # hints given per question
+        self._follow_ups: dict[str, int] = {}  # follow-up questions asked per question
         self._last_review: dict[str, CodeReview] = {}  # the latest review per coding question
         self._turn_lock = asyncio.Lock()  # one candidate turn at a time, in arrival order
         self._activities_started = 0  # numbers the activity ids of jobs
@@ -146,14 +151,29 @@ class InterviewWorkflow:
                     provider="human",
                     interviewer="human",
                 )
-            evaluation = await workflow.execute_activity_method(
-                InterviewActivities.evaluate_answer,
-                EvaluateRequest(room_id=self._room_id, seq=answer_seq, question_id=question.id),
-                activity_id=self._job_activity_id("evaluate_answer"),
+            outcome = await workflow.execute_activity_method(
+                InterviewActivities.respond,
+                TurnRequest(
+                    room_id=self._room_id,
+                    seq=answer_seq,
+                    question_id=question.id,
+                    follow_ups_asked=self._follow_ups.get(question.id, 0),
+                ),
+                activity_id=self._job_activity_id("respond"),
                 start_to_close_timeout=MODEL_TIMEOUT,
                 retry_policy=self._model_retry,
             )
-            transition = self._adapt(question, evaluation.score)
+            if outcome.evaluation is None:
+                return await self._converse(question, outcome)
+            evaluation = outcome.evaluation
+            if evaluation.follow_up:
+                # The question agent probes a partial answer once before the interview moves on.
+                self._follow_ups[question.id] = self._follow_ups.get(question.id, 0) + 1
+                text = f"{evaluation.acknowledgement} {evaluation.follow_up}"
+                await self._say(text, question, provider=evaluation.provider)
+                return self._reply(text, question, provider=evaluation.provider, agent="question_generation")
+            unresolved = self._follow_ups.get(question.id, 0) > 0 and evaluation.score < UNRESOLVED_BELOW
+            transition = self._adapt(question, evaluation.score, unresolved=unresolved)
             if self._skip_rest_of_overrun_stage(question):
                 transition = " ".join(filter(None, [OVER_TIME, transition]))
             finished = self._asked >= len(self._plan)
@@ -178,7 +198,37 @@ class InterviewWorkflow:
                 question_id=next_question.id if next_question else None,
                 finished=finished,
                 provider=evaluation.provider,
+                agent=outcome.agent,
             )
+
+    async def _converse(self, question: PlannedQuestion, outcome: TurnOutcome) -> InterviewerReply:
+        """A turn that is not an answer: a hint request on the coding question gets the next hint; a request for
+        clarification or a moment to think gets the host's reply. The question stays the same."""
+        if outcome.intent == "hint_request" and question.stage == "coding":
+            if self._hints.get(question.id, 0) < HINT_LEVELS:
+                hint = await self._give_hint(question, code=None)
+                text = f"Hint {hint.level}: {hint.text}"
+                return self._reply(text, question, provider=hint.provider, agent="coding", intent="hint_request")
+            text = f"You've used all {HINT_LEVELS} hints for this question; talk me through where you're stuck."
+        else:
+            text = outcome.reply or ""
+        await self._say(text, question, provider=outcome.provider)
+        return self._reply(text, question, provider=outcome.provider, agent=outcome.agent, intent=outcome.intent)
+
+    def _reply(
+        self, text: str, question: PlannedQuestion, *, provider: str, agent: AgentName, intent: Intent = "answer"
+    ) -> InterviewerReply:
+        """A reply that keeps the candidate on the current question."""
+        return InterviewerReply(
+            text=text,
+            stage=question.stage,
+            difficulty=self._difficulty,
+            question_id=question.id,
+            finished=False,
+            provider=provider,
+            intent=intent,
+            agent=agent,
+        )
 
     @candidate_message.validator
     def _accept_message(self, message: SendMessage) -> None:
@@ -213,26 +263,24 @@ class InterviewWorkflow:
     async def request_hint(self, ask: AskHint) -> Hint:
         """The next rung of the current question's hint ladder, aware of the latest test results."""
         async with self._turn() as question:
-            level = self._hints.get(question.id, 0) + 1
-            if level > HINT_LEVELS:
+            if self._hints.get(question.id, 0) >= HINT_LEVELS:
                 raise ApplicationError(
                     f"all {HINT_LEVELS} hints for this question are used", type="HintsUsed", non_retryable=True
                 )
-            self._hints[question.id] = level
-            hint = await workflow.execute_activity_method(
-                InterviewActivities.write_hint,
-                HintInput(
-                    question_id=question.id,
-                    level=level,
-                    code=ask.code,
-                    last_review=self._last_review.get(question.id),
-                ),
-                activity_id=self._job_activity_id("write_hint"),
-                start_to_close_timeout=MODEL_TIMEOUT,
-                retry_policy=self._model_retry,
-            )
-            await self._say(f"Hint {level}: {hint.text}", question, provider=hint.provider)
-            return hint
+            return await self._give_hint(question, code=ask.code)
+
+    async def _give_hint(self, question: PlannedQuestion, *, code: str | None) -> Hint:
+        level = self._hints.get(question.id, 0) + 1
+        self._hints[question.id] = level
+        hint = await workflow.execute_activity_method(
+            InterviewActivities.write_hint,
+            HintInput(question_id=question.id, level=level, code=code, last_review=self._last_review.get(question.id)),
+            activity_id=self._job_activity_id("write_hint"),
+            start_to_close_timeout=MODEL_TIMEOUT,
+            retry_policy=self._model_retry,
+        )
+        await self._say(f"Hint {level}: {hint.text}", question, provider=hint.provider)
+        return hint
 
     @request_hint.validator
     def _accept_hint(self, ask: AskHint) -> None:
@@ -337,7 +385,7 @@ class InterviewWorkflow:
     def _difficulty(self) -> Difficulty:
         return self._tier
 
-    def _adapt(self, question: PlannedQuestion, score: float) -> str:
+    def _adapt(self, question: PlannedQuestion, score: float, *, unresolved: bool) -> str:
         """Move between tiers on a knowledge or coding answer; returns what the interviewer says about it."""
         if question.stage not in ADAPTIVE_STAGES:
             return ""
@@ -349,7 +397,8 @@ class InterviewWorkflow:
         if score >= 4 and hints == 0 and pass_rate in (None, 1.0) and quick and tier < len(TIERS) - 1:
             self._tier = TIERS[tier + 1]
             return "Nicely done, so let's make the next one harder."
-        struggling = score <= 1.5 or hints >= 2 or (pass_rate is not None and pass_rate < 0.5)
+        # A follow-up that did not resolve the gap counts like a weak answer.
+        struggling = score <= 1.5 or hints >= 2 or unresolved or (pass_rate is not None and pass_rate < 0.5)
         if struggling and tier > 0:
             self._tier = TIERS[tier - 1]
             return "No problem, that one is tough; let's try something a little more approachable."

@@ -26,7 +26,7 @@ def interview_worker(client: Client, settings: Settings, redis: Redis, *, task_q
         activities=[
             activities.plan_interview,
             activities.record_turn,
-            activities.evaluate_answer,
+            activities.respond,
             activities.write_report,
             activities.write_hint,
             reviews.review_code,

@@ -22,7 +22,7 @@ from stack.supervisor import free_port
 
 @dataclass
 class Behaviour:
-    chat_content: str = '{"covered": [], "score": 0, "feedback": "", "acknowledgement": "Thanks."}'
+    chat_content: str = '{"covered": [], "score": 0, "feedback": "", "acknowledgement": "Thanks.", "follow_up": ""}'
     status: int = 200  # anything else: every call answers with this status and an OpenAI-style error
     chat_delay_seconds: float = 0.0  # a slow provider: chat completions answer this late
     requests: list[tuple[str, Any]] = field(default_factory=list)
