@@ -13,10 +13,11 @@ from collections.abc import Sequence
 
 import msgspec
 
+from activities.specialists import MAX_REQUEST_WORDS
 from schema.interview import AnswerEvaluation, Speaker, Stage
 
-RECENT_TURNS = 6  # the last three exchanges, verbatim
-FOLD_ABOVE_TOKENS = 250  # older, unsummarised turns are folded once they weigh more than this
+RECENT_TURNS = 4  # the last two exchanges, verbatim
+FOLD_ABOVE_TOKENS = 150  # older, unsummarised turns are folded once they weigh more than this
 SUMMARY_MAX_LINES = 24  # beyond this, the oldest notes give way
 GIST_WORDS = 18
 LABELS: dict[Speaker, str] = {"ai": "Interviewer", "human": "Interviewer (human)", "candidate": "Candidate"}
@@ -28,6 +29,7 @@ class ContextTurn(msgspec.Struct, frozen=True, kw_only=True):
     stage: Stage
     text: str
     tokens: int  # of `line(speaker, text)`
+    question_id: str | None = None
     evaluation: AnswerEvaluation | None = None
 
 
@@ -63,11 +65,21 @@ def fold(window: ContextWindow, newer: Sequence[ContextTurn]) -> ContextWindow:
 
 
 def summarise(turns: Sequence[ContextTurn]) -> list[str]:
-    """One note per turn: the gist of what the interviewer asked, and what each answer covered or missed."""
+    """Notes: the gist of each question when first asked, and what each answer covered or missed.
+
+    Requests about the conversation (a pause, "could you repeat that?") and the replies that restate a question
+    carry nothing to remember, so they leave no note: the router keeps such requests short, and they are never
+    scored. (A question whose turns straddle two folds is noted in both.)
+    """
     notes = []
+    noted_question: str | None = None
     for turn in turns:
         if turn.speaker != "candidate":
-            notes.append(f"- [{turn.stage}] Asked: {_gist(_last_sentence(turn.text))}")
+            if turn.question_id is None or turn.question_id != noted_question:
+                notes.append(f"- [{turn.stage}] Asked: {_gist(_last_sentence(turn.text))}")
+                noted_question = turn.question_id
+        elif turn.evaluation is None and len(turn.text.split()) <= MAX_REQUEST_WORDS:
+            continue
         elif turn.evaluation is not None and (turn.evaluation.covered or turn.evaluation.missing):
             e = turn.evaluation
             covered = ", ".join(e.covered) or "nothing from the rubric"

@@ -5,11 +5,13 @@ Every write is idempotent (keyed by room and turn number) because Temporal retri
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Awaitable
 from statistics import mean
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from temporalio import activity
@@ -60,6 +62,8 @@ PRACTICE = {
     "star": "Tell stories with STAR: the situation, your task, what you did, and the result.",
 }
 STRONG_SCORE = 4.0
+HEARTBEAT_EVERY_SECONDS = 1.0
+T = TypeVar("T")
 QUOTE_CHARS = 160
 
 
@@ -73,9 +77,12 @@ class InterviewActivities:
     @activity.defn
     async def plan_interview(self, request: PlanRequest) -> InterviewPlan:
         return InterviewPlan(
-            questions=self._bank.plan(request.role, request.difficulty),
+            questions=self._bank.plan(request.role, request.difficulty, request.duration_minutes),
             provider="question-bank",
-            by_difficulty={tier: self._bank.plan(request.role, tier) for tier in DIFFICULTY_ORDER},
+            by_difficulty={
+                tier: self._bank.plan(request.role, tier, request.duration_minutes) for tier in DIFFICULTY_ORDER
+            },
+            model_in_process=self._interviewer.in_process,
         )
 
     @activity.defn
@@ -113,7 +120,9 @@ class InterviewActivities:
             reply = host_reply(intent, question)
             return TurnOutcome(intent=intent, agent=agent, reply=reply, context=use, provider="policy:router")
         answer = await self._answer_so_far(request, row["text"]) if request.follow_ups_asked else row["text"]
+        started = time.perf_counter()
         evaluation = await self._call_model(question, answer, agent, context)
+        model_ms = (time.perf_counter() - started) * 1000
         if evaluation.follow_up and not allowed_follow_up(question, evaluation, request.follow_ups_asked):
             evaluation = msgspec.structs.replace(evaluation, follow_up=None)
         await TranscriptTurn.update(
@@ -124,7 +133,14 @@ class InterviewActivities:
                 TranscriptTurn.transcript_tokens: use.transcript_tokens,
             }
         ).where((TranscriptTurn.room == request.room_id) & (TranscriptTurn.seq == request.seq))
-        return TurnOutcome(intent=intent, agent=agent, evaluation=evaluation, context=use, provider=evaluation.provider)
+        return TurnOutcome(
+            intent=intent,
+            agent=agent,
+            evaluation=evaluation,
+            context=use,
+            provider=evaluation.provider,
+            model_ms=round(model_ms, 3),
+        )
 
     async def _call_model(
         self, question: BankQuestion, answer: str, agent: AgentName, context: ContextWindow
@@ -132,7 +148,7 @@ class InterviewActivities:
         def call() -> Awaitable[AnswerEvaluation]:
             return self._interviewer.evaluate(question, answer, agent=agent, context=context)
 
-        return await (call() if self._breaker is None else self._breaker.call(call))
+        return await _heartbeating(call() if self._breaker is None else self._breaker.call(call))
 
     async def _context(self, room_id: str, seq: int) -> tuple[ContextWindow, ContextUse]:
         """The summary buffer up to turn `seq`: fold what has grown old, keep the fold, count both sides."""
@@ -146,6 +162,7 @@ class InterviewActivities:
                 TranscriptTurn.stage,
                 TranscriptTurn.text,
                 TranscriptTurn.tokens,
+                TranscriptTurn.question_id,
                 TranscriptTurn.evaluation,
             )
             .where(
@@ -162,6 +179,7 @@ class InterviewActivities:
                 stage=r["stage"],
                 text=r["text"],
                 tokens=r["tokens"] if r["tokens"] is not None else self._tokens.count(line(r["speaker"], r["text"])),
+                question_id=r["question_id"],
                 evaluation=msgspec.json.decode(r["evaluation"], type=AnswerEvaluation) if r["evaluation"] else None,
             )
             for r in rows
@@ -284,6 +302,22 @@ class InterviewActivities:
             (Room.id == request.room_id) & (Room.ended_at.is_null())
         )
         return report
+
+
+async def _heartbeating(call: Awaitable[T]) -> T:
+    """Await a model call while telling Temporal this worker is alive, so a dead worker's turn is retried within
+    the heartbeat timeout instead of the call's full time limit. Local activities cannot heartbeat (nor need to)."""
+    if activity.info().is_local:
+        return await call
+    task = asyncio.ensure_future(call)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY_SECONDS)
+            if done:
+                return task.result()
+            activity.heartbeat()
+    finally:
+        task.cancel()  # a no-op once finished; stops the call if this activity is cancelled
 
 
 async def _store_context_use(request: TurnRequest, use: ContextUse) -> None:

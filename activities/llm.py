@@ -26,6 +26,7 @@ MIN_SUBSTANTIVE_WORDS = 8
 
 class Interviewer(Protocol):
     provider: str
+    in_process: bool  # computed here, not called over the network
 
     async def evaluate(
         self, question: BankQuestion, answer: str, *, agent: AgentName, context: ContextWindow
@@ -52,6 +53,7 @@ class OfflineInterviewer:
     """
 
     provider = OFFLINE_PROVIDER
+    in_process = True
 
     async def evaluate(
         self, question: BankQuestion, answer: str, *, agent: AgentName, context: ContextWindow
@@ -135,6 +137,7 @@ class OpenAIInterviewer:
         self._client = client
         self._model = model
         self.provider = f"openai:{model}"
+        self.in_process = False
 
     async def evaluate(
         self, question: BankQuestion, answer: str, *, agent: AgentName, context: ContextWindow

@@ -10,8 +10,13 @@ import msgspec
 from schema.interview import Difficulty, PlannedQuestion, Stage
 
 BANK_PATH = Path(__file__).with_name("question_bank.json")
-# One question per stage, knowledge twice: intro, behavioural, knowledge x2, coding, candidate questions.
-PLAN_SHAPE: tuple[Stage, ...] = ("intro", "behavioural", "knowledge", "knowledge", "coding", "candidate_questions")
+# How many questions of each stage an interview of at least this many minutes asks (the longest that fits).
+PLAN_SHAPES: tuple[tuple[float, dict[Stage, int]], ...] = (
+    (0, {"intro": 1, "behavioural": 1, "knowledge": 2, "coding": 1, "candidate_questions": 1}),
+    (60, {"intro": 1, "behavioural": 2, "knowledge": 3, "coding": 1, "candidate_questions": 1}),
+    (90, {"intro": 1, "behavioural": 2, "knowledge": 4, "coding": 2, "candidate_questions": 1}),
+)
+DEFAULT_MINUTES = 45
 DIFFICULTY_ORDER: tuple[Difficulty, ...] = ("easy", "medium", "hard")
 
 
@@ -64,10 +69,12 @@ class QuestionBank:
     def get(self, question_id: str) -> BankQuestion:
         return self._by_id[question_id]
 
-    def plan(self, role: str, difficulty: Difficulty) -> list[PlannedQuestion]:
-        """The same role and difficulty always give the same plan (the offline interviewer is deterministic)."""
+    def plan(self, role: str, difficulty: Difficulty, minutes: float = DEFAULT_MINUTES) -> list[PlannedQuestion]:
+        """The same role, difficulty and length always give the same plan (the offline interviewer is
+        deterministic); longer interviews ask more questions."""
+        shape = next(counts for least, counts in reversed(PLAN_SHAPES) if minutes >= least)
         chosen: list[BankQuestion] = []
-        for stage in PLAN_SHAPE:
+        for stage in [stage for stage, count in shape.items() for _ in range(count)]:
             candidates = [q for q in self._questions if q.stage == stage and q not in chosen]
             candidates.sort(key=lambda q: self._fit(q, role, difficulty))
             if candidates:

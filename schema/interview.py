@@ -40,8 +40,9 @@ class CreateRoom(Body):
     role: Role
     difficulty: Difficulty = "medium"
     mode: RoomMode = "ai"
-    # The interview's length; each stage gets its share (intro 5%, behavioural 20%, knowledge 25%, coding 40%,
-    # candidate questions 10%) and an overrun stage's remaining questions are skipped.
+    # The interview's length: 60 minutes or more ask more questions. Each stage gets its share (intro 5%,
+    # behavioural 20%, knowledge 25%, coding 40%, candidate questions 10%); an overrun stage's remaining
+    # questions are skipped.
     duration_minutes: Annotated[float, msgspec.Meta(ge=1, le=180)] = 45
     # Recruiters and admins create rooms for a candidate's account and may assign interviewers (recruiters);
     # a candidate's own practice room leaves both out.
@@ -164,6 +165,7 @@ class InterviewStart(msgspec.Struct, frozen=True, kw_only=True):
 class PlanRequest(msgspec.Struct, frozen=True, kw_only=True):
     role: str
     difficulty: Difficulty
+    duration_minutes: float = 45
 
 
 class InterviewPlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -171,6 +173,8 @@ class InterviewPlan(msgspec.Struct, frozen=True, kw_only=True):
     provider: str
     # The same plan drawn at each difficulty, so the interview can move between tiers as it goes.
     by_difficulty: dict[str, list[PlannedQuestion]] = {}
+    # The interviewer model runs inside the worker (offline): its turns need no round trip through Temporal.
+    model_in_process: bool = False
 
 
 class TurnRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -208,6 +212,7 @@ class TurnOutcome(msgspec.Struct, frozen=True, kw_only=True):
     reply: str | None = None  # what the host says to a clarification request or a pause
     context: ContextUse
     provider: str
+    model_ms: float = 0.0  # time spent in the interviewer model itself
 
 
 class AnswerEvaluation(msgspec.Struct, frozen=True, kw_only=True):
@@ -233,6 +238,7 @@ class InterviewerReply(msgspec.Struct, frozen=True, kw_only=True):
     interviewer: InterviewerMode = "ai"
     intent: Intent = "answer"  # how the candidate's turn was understood
     agent: AgentName | None = None  # which specialised agent answered it
+    model_ms: float | None = None  # of the reply's time, how much the interviewer model itself took
 
 
 class InterviewState(msgspec.Struct, frozen=True, kw_only=True):

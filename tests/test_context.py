@@ -46,8 +46,8 @@ def test_turns_fold_into_notes_only_past_the_threshold_and_recent_ones_stay_verb
     turns = [turn(n, question if n % 2 == 0 else answer, evaluation=EVALUATION) for n in range(12)]
     assert sum(t.tokens for t in turns[:-RECENT_TURNS]) > FOLD_ABOVE_TOKENS
     window = fold(empty, turns)
-    assert [t.seq for t in window.recent] == list(range(6, 12))
-    assert window.summarised_through == 5
+    assert [t.seq for t in window.recent] == list(range(8, 12))
+    assert window.summarised_through == 7
     assert window.summary.splitlines()[:2] == [
         "- [knowledge] Asked: How would you make a payment endpoint safe to retry?",
         "- [knowledge] Candidate covered idempotency key; missed stored response (2.5/5).",
@@ -57,8 +57,8 @@ def test_turns_fold_into_notes_only_past_the_threshold_and_recent_ones_stay_verb
     assert COUNTER.count(rendered) < sum(t.tokens for t in turns)
 
     later = fold(window, [turn(12, question)])  # one short turn more: too little to fold yet
-    assert (later.summary, [t.seq for t in later.recent]) == (window.summary, list(range(6, 13)))
+    assert (later.summary, [t.seq for t in later.recent]) == (window.summary, list(range(8, 13)))
     # Once enough has grown old again, the next fold adds to the stored notes.
     latest = fold(later, [turn(n, question if n % 2 == 0 else answer, evaluation=EVALUATION) for n in (13, 14, 15)])
     assert latest.summary.startswith(window.summary + "\n- [knowledge] Asked:")
-    assert latest.summarised_through == 9
+    assert latest.summarised_through == 11

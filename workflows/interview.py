@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
+import msgspec
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
@@ -55,6 +56,7 @@ REVIEW_RETRY = RetryPolicy(maximum_attempts=2, non_retryable_error_types=["Sandb
 # Model calls are slow and rate-limited: a failed call is retried three times, after 5 s, 10 s and 20 s (doubling
 # from the room's `model_retry_seconds`). A rejected key is final, and so is an open circuit breaker.
 MODEL_TIMEOUT = timedelta(seconds=60)
+MODEL_HEARTBEAT_TIMEOUT = timedelta(seconds=5)  # a worker that dies mid-call is noticed this soon
 MODEL_ATTEMPTS = 4
 MODEL_FINAL_ERRORS = ["AuthenticationError", "PermissionDeniedError", "ProviderUnavailable"]
 HINT_LEVELS = 3
@@ -95,6 +97,7 @@ class InterviewWorkflow:
         self._last_review: dict[str, CodeReview] = {}  # the latest review per coding question
         self._turn_lock = asyncio.Lock()  # one candidate turn at a time, in arrival order
         self._activities_started = 0  # numbers the activity ids of jobs
+        self._model_in_process = False  # from the plan: the worker's interviewer model needs no network
 
     @workflow.run
     async def run(self, start: InterviewStart) -> InterviewOutcome:
@@ -105,12 +108,13 @@ class InterviewWorkflow:
         async with self._turn_lock:
             plan = await workflow.execute_activity_method(
                 InterviewActivities.plan_interview,
-                PlanRequest(role=start.role, difficulty=start.difficulty),
+                PlanRequest(role=start.role, difficulty=start.difficulty, duration_minutes=start.duration_minutes),
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=DB_RETRY,
             )
             self._plan = plan.questions
             self._by_difficulty = plan.by_difficulty
+            self._model_in_process = plan.model_in_process
             self._stage_started = workflow.now()
             if start.mode == "peer":
                 # The AI stands by the coding question for hints and reviews.
@@ -151,18 +155,30 @@ class InterviewWorkflow:
                     provider="human",
                     interviewer="human",
                 )
-            outcome = await workflow.execute_activity_method(
-                InterviewActivities.respond,
-                TurnRequest(
-                    room_id=self._room_id,
-                    seq=answer_seq,
-                    question_id=question.id,
-                    follow_ups_asked=self._follow_ups.get(question.id, 0),
-                ),
-                activity_id=self._job_activity_id("respond"),
-                start_to_close_timeout=MODEL_TIMEOUT,
-                retry_policy=self._model_retry,
+            request = TurnRequest(
+                room_id=self._room_id,
+                seq=answer_seq,
+                question_id=question.id,
+                follow_ups_asked=self._follow_ups.get(question.id, 0),
             )
+            if self._model_in_process:
+                # An offline model answers in milliseconds: run it inside this workflow task, no server round trip.
+                outcome = await workflow.execute_local_activity_method(
+                    InterviewActivities.respond,
+                    request,
+                    activity_id=self._job_activity_id("respond"),
+                    start_to_close_timeout=DB_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                )
+            else:
+                outcome = await workflow.execute_activity_method(
+                    InterviewActivities.respond,
+                    request,
+                    activity_id=self._job_activity_id("respond"),
+                    start_to_close_timeout=MODEL_TIMEOUT,
+                    heartbeat_timeout=MODEL_HEARTBEAT_TIMEOUT,
+                    retry_policy=self._model_retry,
+                )
             if outcome.evaluation is None:
                 return await self._converse(question, outcome)
             evaluation = outcome.evaluation
@@ -171,7 +187,8 @@ class InterviewWorkflow:
                 self._follow_ups[question.id] = self._follow_ups.get(question.id, 0) + 1
                 text = f"{evaluation.acknowledgement} {evaluation.follow_up}"
                 await self._say(text, question, provider=evaluation.provider)
-                return self._reply(text, question, provider=evaluation.provider, agent="question_generation")
+                reply = self._reply(text, question, provider=evaluation.provider, agent="question_generation")
+                return msgspec.structs.replace(reply, model_ms=outcome.model_ms)
             unresolved = self._follow_ups.get(question.id, 0) > 0 and evaluation.score < UNRESOLVED_BELOW
             transition = self._adapt(question, evaluation.score, unresolved=unresolved)
             if self._skip_rest_of_overrun_stage(question):
@@ -199,6 +216,7 @@ class InterviewWorkflow:
                 finished=finished,
                 provider=evaluation.provider,
                 agent=outcome.agent,
+                model_ms=outcome.model_ms,
             )
 
     async def _converse(self, question: PlannedQuestion, outcome: TurnOutcome) -> InterviewerReply:
@@ -422,7 +440,8 @@ class InterviewWorkflow:
         seq = self._next_seq
         self._next_seq += 1
         stage: Stage = question.stage
-        await workflow.execute_activity_method(
+        # A quick, idempotent insert: a local activity, recorded in history without a round trip to the server.
+        await workflow.execute_local_activity_method(
             InterviewActivities.record_turn,
             TurnRecord(
                 room_id=self._room_id,
