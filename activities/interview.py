@@ -77,10 +77,13 @@ class InterviewActivities:
     @activity.defn
     async def plan_interview(self, request: PlanRequest) -> InterviewPlan:
         return InterviewPlan(
-            questions=self._bank.plan(request.role, request.difficulty, request.duration_minutes),
+            questions=self._bank.plan(
+                request.role, request.difficulty, request.duration_minutes, request.coding_question_id
+            ),
             provider="question-bank",
             by_difficulty={
-                tier: self._bank.plan(request.role, tier, request.duration_minutes) for tier in DIFFICULTY_ORDER
+                tier: self._bank.plan(request.role, tier, request.duration_minutes, request.coding_question_id)
+                for tier in DIFFICULTY_ORDER
             },
             model_in_process=self._interviewer.in_process,
         )

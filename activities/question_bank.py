@@ -1,13 +1,23 @@
-"""The starter question bank (question_bank.json) and the deterministic plan drawn from it."""
+"""The question bank: its table, the starter bank (question_bank.json) loaded into it, and the plan drawn from it.
+
+The worker reads the bank from Postgres once at start. `mocki migrate` (and so `mocki up`) loads the starter bank,
+refreshing starter questions when a newer bank version ships; `mocki seed --file` imports a team's own questions,
+which the starter bank never overwrites. Every coding question is checked before it is stored: its reference
+solution must pass its own tests in the sandbox.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
+from activities.code_runner import CodeTest, run_tests_async
 from schema.interview import Difficulty, PlannedQuestion, Stage
+from schema.tables import Question
 
 BANK_PATH = Path(__file__).with_name("question_bank.json")
 # How many questions of each stage an interview of at least this many minutes asks (the longest that fits).
@@ -17,6 +27,8 @@ PLAN_SHAPES: tuple[tuple[float, dict[Stage, int]], ...] = (
     (90, {"intro": 1, "behavioural": 2, "knowledge": 4, "coding": 2, "candidate_questions": 1}),
 )
 DEFAULT_MINUTES = 45
+STAGES_ASKED: tuple[Stage, ...] = ("intro", "behavioural", "knowledge", "coding", "candidate_questions")
+HINT_LEVELS = 3
 DIFFICULTY_ORDER: tuple[Difficulty, ...] = ("easy", "medium", "hard")
 
 
@@ -47,9 +59,19 @@ class BankQuestion(msgspec.Struct, frozen=True, kw_only=True):
     reference: str | None = None
 
 
-class _Bank(msgspec.Struct, frozen=True):
+class BankFile(msgspec.Struct, frozen=True):
     version: int
     questions: list[BankQuestion]
+
+
+class BankError(ValueError):
+    """A bank file that cannot be used; the message says which question and why."""
+
+
+class SeedResult(msgspec.Struct, frozen=True):
+    added: int
+    updated: int
+    kept: int  # already up to date, or a team's own question the starter bank does not overwrite
 
 
 class QuestionBank:
@@ -60,7 +82,16 @@ class QuestionBank:
     @classmethod
     @cache
     def packaged(cls) -> QuestionBank:
-        return cls(msgspec.json.decode(BANK_PATH.read_bytes(), type=_Bank).questions)
+        """The starter bank as shipped (what `mocki migrate` loads into the table)."""
+        return cls(packaged_file().questions)
+
+    @classmethod
+    async def load(cls) -> QuestionBank:
+        """The bank as stored in Postgres."""
+        rows = await Question.select(Question.body).order_by(Question.id)
+        if not rows:
+            raise BankError("the question bank is empty: run `mocki migrate` (it loads the starter bank)")
+        return cls([msgspec.json.decode(row["body"], type=BankQuestion) for row in rows])
 
     @property
     def questions(self) -> list[BankQuestion]:
@@ -69,13 +100,19 @@ class QuestionBank:
     def get(self, question_id: str) -> BankQuestion:
         return self._by_id[question_id]
 
-    def plan(self, role: str, difficulty: Difficulty, minutes: float = DEFAULT_MINUTES) -> list[PlannedQuestion]:
+    def plan(
+        self, role: str, difficulty: Difficulty, minutes: float = DEFAULT_MINUTES, coding: str | None = None
+    ) -> list[PlannedQuestion]:
         """The same role, difficulty and length always give the same plan (the offline interviewer is
-        deterministic); longer interviews ask more questions."""
+        deterministic); longer interviews ask more questions. `coding` pins the first coding question."""
         shape = next(counts for least, counts in reversed(PLAN_SHAPES) if minutes >= least)
+        pinned = self._by_id[coding] if coding else None
         chosen: list[BankQuestion] = []
         for stage in [stage for stage, count in shape.items() for _ in range(count)]:
-            candidates = [q for q in self._questions if q.stage == stage and q not in chosen]
+            if pinned is not None and stage == "coding" and pinned not in chosen:
+                chosen.append(pinned)
+                continue
+            candidates = [q for q in self._questions if q.stage == stage and q not in chosen and q is not pinned]
             candidates.sort(key=lambda q: self._fit(q, role, difficulty))
             if candidates:
                 chosen.append(candidates[0])
@@ -91,3 +128,86 @@ class QuestionBank:
         else:
             distance = abs(DIFFICULTY_ORDER.index(difficulty) - DIFFICULTY_ORDER.index(question.difficulty))
         return (role_rank, distance, question.id)
+
+
+def packaged_file() -> BankFile:
+    return msgspec.json.decode(BANK_PATH.read_bytes(), type=BankFile)
+
+
+def read_bank_file(path: Path) -> BankFile:
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=BankFile)
+    except FileNotFoundError:
+        raise BankError(f"{path}: no such file") from None
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise BankError(f"{path} is not a question bank: {exc}") from None
+
+
+async def problems(question: BankQuestion) -> list[str]:
+    """What makes a question unusable (empty: it is fine). Coding questions run their reference solution."""
+    found = []
+    if question.stage not in STAGES_ASKED:
+        found.append(f"stage {question.stage!r} is not one the plan asks")
+    if question.difficulty not in (*DIFFICULTY_ORDER, "*"):
+        found.append(f"difficulty {question.difficulty!r} must be easy, medium, hard or *")
+    if question.stage in ("behavioural", "knowledge") and not question.key_points:
+        found.append("a scored question needs key points to score against")
+    if question.stage == "coding":
+        if not (question.function and question.reference and question.tests):
+            return [*found, "a coding question needs a function name, tests and a reference solution"]
+        if len(question.hints) != HINT_LEVELS:
+            found.append(f"a coding question needs {HINT_LEVELS} hints (nudge, approach, near-solution)")
+        result = await run_tests_async(
+            question.reference, question.function, [CodeTest(t.name, t.args, t.expected) for t in question.tests]
+        )
+        if result.status != "ran" or result.passed != len(question.tests):
+            failing = [o.name for o in result.outcomes if not o.passed]
+            found.append(f"its reference solution does not pass its tests ({result.status}; failing: {failing})")
+    return found
+
+
+async def seed(bank: BankFile, *, source: Literal["starter", "imported"]) -> SeedResult:
+    """Store `bank`'s questions. Starter questions only replace older starter versions; imports replace anything.
+
+    Every question to be written is checked first; if any cannot be used, nothing is written.
+    """
+    before = {row["id"]: row for row in await Question.select(Question.id, Question.source, Question.bank_version)}
+
+    def kept(question: BankQuestion) -> bool:
+        existing = before.get(question.id)
+        if existing is None or source != "starter":
+            return False
+        return bool(existing["source"] != "starter" or existing["bank_version"] >= bank.version)
+
+    to_write = [q for q in bank.questions if not kept(q)]
+    unusable = {q.id: found for q in to_write if (found := await problems(q))}
+    if unusable:
+        detail = "; ".join(f"{qid}: {', '.join(found)}" for qid, found in sorted(unusable.items()))
+        raise BankError(f"nothing was stored, because {len(unusable)} question(s) cannot be used: {detail}")
+    now = dt.datetime.now(dt.UTC)
+    for question in to_write:
+        row = Question(
+            id=question.id,
+            stage=question.stage,
+            difficulty=question.difficulty,
+            roles=question.roles,
+            body=msgspec.json.encode(question).decode(),
+            source=source,
+            bank_version=bank.version,
+            updated_at=now,
+        )
+        await Question.insert(row).on_conflict(
+            target=Question.id,
+            action="DO UPDATE",
+            values=[
+                Question.stage,
+                Question.difficulty,
+                Question.roles,
+                Question.body,
+                Question.source,
+                Question.bank_version,
+                Question.updated_at,
+            ],
+        )
+    added = sum(q.id not in before for q in to_write)
+    return SeedResult(added=added, updated=len(to_write) - added, kept=len(bank.questions) - len(to_write))

@@ -44,6 +44,8 @@ class CreateRoom(Body):
     # behavioural 20%, knowledge 25%, coding 40%, candidate questions 10%); an overrun stage's remaining
     # questions are skipped.
     duration_minutes: Annotated[float, msgspec.Meta(ge=1, le=180)] = 45
+    # The coding question to ask (a question bank id); otherwise the plan picks one for the role and difficulty.
+    coding_question_id: Annotated[str, msgspec.Meta(min_length=1, max_length=60)] | None = None
     # Recruiters and admins create rooms for a candidate's account and may assign interviewers (recruiters);
     # a candidate's own practice room leaves both out.
     candidate_email: Email | None = None
@@ -160,12 +162,14 @@ class InterviewStart(msgspec.Struct, frozen=True, kw_only=True):
     model_retry_seconds: float = 5.0  # first backoff of a failed model call; then 2x, 4x
     mode: RoomMode = "ai"
     duration_minutes: float = 45
+    coding_question_id: str | None = None
 
 
 class PlanRequest(msgspec.Struct, frozen=True, kw_only=True):
     role: str
     difficulty: Difficulty
     duration_minutes: float = 45
+    coding_question_id: str | None = None  # asked at every tier, in the first coding slot
 
 
 class InterviewPlan(msgspec.Struct, frozen=True, kw_only=True):

@@ -7,6 +7,7 @@ from schema.tables import (
     CodeSubmission,
     InterviewContext,
     InterviewReport,
+    Question,
     RefreshToken,
     Room,
     RoomInterviewer,
@@ -25,5 +26,6 @@ APP_CONFIG = AppConfig(
         InterviewReport,
         CodeSubmission,
         InterviewContext,
+        Question,
     ],
 )

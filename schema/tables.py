@@ -85,3 +85,16 @@ class CodeSubmission(Table):
     review = JSONB()
     signals = Array(base_column=Text())
     created_at = Timestamptz()
+
+
+class Question(Table):
+    """The question bank; `body` is the whole question (activities/question_bank.py BankQuestion)."""
+
+    id = Varchar(length=60, primary_key=True)
+    stage = Varchar(length=20)
+    difficulty = Varchar(length=10)
+    roles = Array(base_column=Text())
+    body = JSONB()
+    source = Varchar(length=20)  # starter | imported
+    bank_version = Integer()
+    updated_at = Timestamptz()

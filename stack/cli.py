@@ -37,6 +37,10 @@ def main(argv: list[str] | None = None) -> None:
     worker = commands.add_parser("worker", help="run the Temporal worker (service URLs must be set)")
     worker.add_argument("--ready-file", type=Path, help="touched once the worker polls its task queue")
     commands.add_parser("migrate", help="apply database migrations to DATABASE_URL")
+    seed_parser = commands.add_parser(
+        "seed", help="load the starter question bank (migrate does it too), or import your own with --file"
+    )
+    seed_parser.add_argument("--file", type=Path, help="a bank in the format of activities/question_bank.json")
     commands.add_parser("setup", help="install missing system packages and build the Go binaries once")
     users = commands.add_parser("users", help="manage accounts").add_subparsers(dest="users_command", required=True)
     create = users.add_parser("create", help="create an account (the first admin, say); asks for the password")
@@ -56,6 +60,8 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(run_worker(settings, args.ready_file))
         elif args.command == "migrate":
             asyncio.run(migrate(external_endpoints(settings).database_url))
+        elif args.command == "seed":
+            seed_questions(settings, args.file)
         elif args.command == "setup":
             setup()
         elif args.command == "users":
@@ -117,6 +123,24 @@ def create_user(settings: Settings, email: str, name: str, role: Role) -> None:
     print(f"created {role} {email}")
 
 
+def seed_questions(settings: Settings, path: Path | None) -> None:
+    """Store the starter bank, or import `path` (the team's own questions, which later starter banks keep)."""
+    from activities.question_bank import BankError, packaged_file, read_bank_file, seed
+
+    with _database(settings) as database_url:
+
+        async def load() -> str:
+            await migrate(database_url)
+            try:
+                bank = read_bank_file(path) if path else packaged_file()
+                result = await seed(bank, source="imported" if path else "starter")
+            except BankError as exc:
+                raise StackError(str(exc)) from None
+            return f"question bank: {result.added} added, {result.updated} updated, {result.kept} kept"
+
+        print(asyncio.run(load()))
+
+
 @contextmanager
 def _database(settings: Settings) -> Iterator[str]:
     """DATABASE_URL, else the running stack's database, else the embedded stack started just for this."""
@@ -173,6 +197,7 @@ def serve_api(settings: Settings) -> None:
 async def run_worker(settings: Settings, ready_file: Path | None) -> None:
     from redis.asyncio import Redis
 
+    from activities.question_bank import QuestionBank
     from stack.temporal import connect
     from workflows.worker import interview_worker
 
@@ -186,7 +211,7 @@ async def run_worker(settings: Settings, ready_file: Path | None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with interview_worker(client, settings, redis):
+        async with interview_worker(client, settings, redis, await QuestionBank.load()):
             if ready_file:
                 ready_file.touch()  # noqa: ASYNC240 - one tiny local write, once, before serving
             await stop.wait()

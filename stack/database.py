@@ -26,8 +26,14 @@ class MigrationFailed(RuntimeError):
 
 
 async def migrate() -> None:
-    """Apply every pending migration; Piccolo's own progress output is kept out of ours."""
+    """Apply every pending migration, then load the starter question bank (a no-op when it is current).
+
+    Piccolo's own progress output is kept out of ours.
+    """
+    from activities.question_bank import packaged_file, seed
+
     with contextlib.redirect_stdout(io.StringIO()) as output:
         result = await run_forwards(app_name="all")
     if not result.success:
         raise MigrationFailed(f"migrations failed: {result.message}\n{output.getvalue()}")
+    await seed(packaged_file(), source="starter")

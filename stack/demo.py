@@ -26,22 +26,20 @@ from schema.interview import (
 ANSWERS = {
     "intro-1": "I'm a backend engineer with five years of experience. Right now I work on payment services in "
     "Python and Go, and I'm looking for a role where I can own distributed systems end to end.",
-    "beh-conflict": "At the time our team was migrating the billing service, and my task was to choose the queue. "
-    "My manager wanted Kafka; I proposed Postgres with SKIP LOCKED because our volume was small. I wrote a short "
-    "benchmark and we met to compare. As a result we shipped two weeks earlier and reduced operating cost.",
-    "kn-http-idempotency": "An idempotent endpoint has the same effect whether it is called once or repeated. "
-    "For payments the client sends an idempotency key; the server stores the response under that key and "
-    "returns the same response when the request is retried, so the card is charged once.",
-    "kn-db-index": "An index helps lookups.",
-    "kn-rate-limiter": "I'd use a sliding window counter.",
-    "kn-process-thread": "Threads are inside processes.",
+    "beh-incident": "At the time our team ran the checkout API, and one Friday card payments started failing. I was "
+    "on call, so my task was to stop the bleeding. I rolled back the deploy, then I wrote the incident timeline "
+    "and set up an alert on the error rate. As a result we now catch that failure in two minutes, not forty.",
+    "kn-acid": "Atomicity means a transaction is all or nothing. Consistency means it moves the database from one "
+    "valid state to another, keeping every constraint. Isolation means concurrent transactions do not see each "
+    "other's half-done work. Durability means that once committed, the data survives a crash.",
+    "kn-consistent-hashing": "I'd put the servers on a hash ring.",
+    "kn-caching": "A cache helps when reads repeat.",
+    "kn-cap": "Partitions happen.",
     "code-two-sum": "I'd keep a hash map from each value to its index and, in a single pass, look up the complement "
     "target minus the current number before storing it. That's O(n) time and O(n) space.",
-    "code-valid-parentheses": "I'd push each opening bracket on a stack and pop when a closing one comes, checking "
-    "that the pair matches; the string is valid if the stack is empty at the end. That's O(n).",
     "cq-1": "How do you help new engineers get productive in their first month?",
 }
-# Two attempts at whichever coding question the interview reaches: the first is flawed, the second is right.
+# Two attempts at the demo's coding question: the first is flawed, the second is right.
 SUBMISSIONS = {
     "code-two-sum": [
         "def two_sum(nums, target):\n    for a in range(len(nums)):\n        for b in range(a, len(nums)):\n"
@@ -50,23 +48,15 @@ SUBMISSIONS = {
         "        if target - number in seen:\n            return [seen[target - number], index]\n"
         "        seen[number] = index\n",
     ],
-    "code-valid-parentheses": [
-        "def is_valid(s):\n    st = []\n    for c in s:\n        if c in ')]}':\n            st.pop()\n"
-        "        else:\n            st.append(c)\n    return True\n",
-        "def is_valid(text):\n    pairs = {')': '(', ']': '[', '}': '{'}\n    stack = []\n    for bracket in text:\n"
-        "        if bracket in pairs:\n            if not stack or stack.pop() != pairs[bracket]:\n"
-        "                return False\n        else:\n            stack.append(bracket)\n    return not stack\n",
-    ],
 }
 # What the candidate says when the interviewer follows up on a partial answer.
 FOLLOW_UP_ANSWERS = {
-    "kn-db-index": "It keeps a sorted B-tree, so a lookup is O(log n) instead of scanning every row.",
-    "kn-rate-limiter": "Each server would share the counters in Redis so the limit holds across servers.",
-    "kn-process-thread": "Threads share the process's memory, so they need locks; processes are isolated.",
+    "kn-consistent-hashing": "When a server joins, only a fraction of the keys move to it, not all of them.",
+    "kn-caching": "You have to invalidate or expire entries, or people read stale data.",
 }
 FALLBACK_FOLLOW_UP = "Honestly, I would need to read up on that part before I could say more."
 # Where the candidate takes a moment first: the interviewer's host agent waits instead of scoring.
-PAUSE_BEFORE = {"kn-db-index": "Hmm, let me think for a second."}
+PAUSE_BEFORE = {"kn-acid": "Hmm, let me think for a second."}
 JobViewT = TypeVar("JobViewT", HintJobView, ReviewJobView)
 # A local demo account on the local stack; its password protects nothing else.
 DEMO_CANDIDATE = {"email": "ada@demo.mocki.local", "password": "demo-candidate-password"}
@@ -84,7 +74,13 @@ def run_scripted_interview(api_url: str) -> DemoOutcome:
     with httpx.Client(base_url=api_url, timeout=40) as http:
         http.headers["Authorization"] = f"Bearer {_sign_in(http)}"
         created = msgspec.json.decode(
-            _ok(http.post("/rooms", json={"role": "Backend Engineer", "difficulty": "medium"})), type=RoomCreated
+            _ok(
+                http.post(
+                    "/rooms",
+                    json={"role": "Backend Engineer", "difficulty": "medium", "coding_question_id": "code-two-sum"},
+                )
+            ),
+            type=RoomCreated,
         )
         room = f"/rooms/{created.room_id}"
         print(f"\n== Mock interview: room {created.room_id} ==\n")

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.question_bank import QuestionBank
 from stack import database
 from stack.services import Endpoints, LocalStack
 from stack.settings import Settings, load_settings
@@ -76,7 +77,7 @@ async def temporal(endpoints: Endpoints) -> Client:
 @pytest.fixture(scope="session")
 async def worker(db: None, temporal: Client, settings: Settings, endpoints: Endpoints) -> AsyncIterator[Worker]:
     redis = Redis.from_url(endpoints.redis_url)
-    async with interview_worker(temporal, settings, redis) as running:
+    async with interview_worker(temporal, settings, redis, await QuestionBank.load()) as running:
         yield running
     await redis.aclose()
 

@@ -12,9 +12,10 @@ import uuid
 from pathlib import Path
 
 from redis.asyncio import Redis
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 
-from schema.interview import AskHint, InterviewStart, SendMessage, SubmitCode
+from activities.question_bank import QuestionBank
+from schema.interview import AskHint, InterviewStart, InterviewState, SendMessage, SubmitCode
 from schema.tables import Room
 from stack import database
 from stack.services import LocalStack
@@ -24,17 +25,26 @@ from workflows.interview import InterviewWorkflow
 from workflows.worker import interview_worker
 
 HISTORY = Path(__file__).with_name("histories") / "interview.json"
-ANSWERS = [
-    "I'm a backend engineer with six years of experience, currently on payments, and I enjoy distributed systems.",
-    "At the time our team had a tight deadline; my task was the API. I proposed a smaller scope and as a result "
-    "we shipped on time.",
-    "A B-tree index avoids a full table scan; lookups become log n, but writes get slower and it needs storage.",
-    "I don't know.",
-    "A stack: push openers, pop on closers and compare; valid if nothing is left.",
-    "What does the on-call rotation look like?",
-]
-CODING_AT = 4  # the medium plan's fifth question is code-valid-parentheses
+BANK = QuestionBank.packaged()
+CODING_QUESTION = "code-valid-parentheses"
 SUBMISSION = "def is_valid(s):\n    return s.count('(') == s.count(')')\n"
+
+
+def turns_for(question_id: str, stage: str) -> list[str]:
+    """What the scripted candidate says to each question: a pause, partial answers drawing a follow-up, full
+    answers, a weak one; so the history holds every kind of turn."""
+    cues = [point.cues[0] for point in BANK.get(question_id).key_points]
+    if stage == "intro":
+        return [f"I am a backend engineer: {', '.join(cues)}."]
+    if stage == "behavioural":
+        return ["Hmm, let me think for a moment.", f"It was about {cues[0]} really.", f"Then {', '.join(cues[1:])}."]
+    if stage == "knowledge" and question_id in ("kn-acid", "kn-cap"):
+        return [f"I would explain {', '.join(cues)} with an example from my work."]
+    if stage == "knowledge":
+        return ["I don't know."]
+    if stage == "coding":
+        return ["A stack: push openers, pop on closers and compare; valid if nothing is left."]
+    return ["What does the on-call rotation look like?"]
 
 
 async def run_interview(client: Client, task_queue: str) -> WorkflowHistory:
@@ -51,19 +61,40 @@ async def run_interview(client: Client, task_queue: str) -> WorkflowHistory:
     )
     handle = await client.start_workflow(
         InterviewWorkflow.run,
-        InterviewStart(room_id=room_id, role="Backend Engineer", candidate_name="Replay", difficulty="medium"),
+        InterviewStart(
+            room_id=room_id,
+            role="Backend Engineer",
+            candidate_name="Replay",
+            difficulty="medium",
+            coding_question_id=CODING_QUESTION,
+        ),
         id=room_id,
         task_queue=task_queue,
     )
-    for n, text in enumerate(ANSWERS):
-        if n == CODING_AT:
+    state = await _state_once_planned(handle)
+    question_id, stage, finished = BANK.plan("Backend Engineer", "medium")[0].id, state.stage or "intro", False
+    while not finished:
+        if stage == "coding":
             await handle.execute_update(InterviewWorkflow.request_hint, AskHint())
             await handle.execute_update(InterviewWorkflow.submit_code, SubmitCode(code=SUBMISSION))
             await handle.execute_update(InterviewWorkflow.request_hint, AskHint(code=SUBMISSION))
-        await handle.execute_update(InterviewWorkflow.candidate_message, SendMessage(text=text))
+        for text in turns_for(question_id, stage):
+            reply = await handle.execute_update(InterviewWorkflow.candidate_message, SendMessage(text=text))
+            if reply.question_id != question_id or reply.finished:
+                break
+        question_id, stage, finished = reply.question_id or question_id, reply.stage, reply.finished
     await handle.signal(InterviewWorkflow.end)
     await handle.result()
     return await handle.fetch_history()
+
+
+async def _state_once_planned(handle: WorkflowHandle[InterviewWorkflow, object]) -> InterviewState:
+    for _ in range(100):
+        state = await handle.query(InterviewWorkflow.state)
+        if state.stage is not None:
+            return state
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the interview was not planned")
 
 
 async def _record() -> None:
@@ -75,7 +106,8 @@ async def _record() -> None:
             await engine.start_connection_pool()
             client = await connect(endpoints.temporal_address)
             redis = Redis.from_url(endpoints.redis_url)
-            async with interview_worker(client, settings, redis, task_queue="record"):
+            bank = await QuestionBank.load()
+            async with interview_worker(client, settings, redis, bank, task_queue="record"):
                 history = await run_interview(client, "record")
             await redis.aclose()
             await engine.close_connection_pool()

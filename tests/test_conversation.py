@@ -69,8 +69,8 @@ async def test_a_partial_answer_gets_one_follow_up_in_the_candidates_own_words(a
 
 async def test_a_follow_up_that_does_not_resolve_the_gap_lowers_the_tier(api: Client) -> None:
     path, auth = await new_room(api)
-    await job_result(api, path, auth, {"text": covering("intro-1")})
-    knowledge = await job_result(api, path, auth, {"text": covering("beh-conflict")})
+    behavioural = await job_result(api, path, auth, {"text": covering("intro-1")})
+    knowledge = await job_result(api, path, auth, {"text": covering(behavioural["question_id"])})
     assert knowledge["stage"] == "knowledge" and knowledge["difficulty"] == "medium"
     first_cue = BANK.get(knowledge["question_id"]).key_points[0].cues[0]
     partial = f"I think it is mostly about the {first_cue}, which is the part I know best from my own projects."

@@ -8,7 +8,7 @@ from activities.question_bank import QuestionBank
 from schema.tables import CodeSubmission
 from tests.conftest import await_report, sign_up
 
-# The medium plan's coding question is code-valid-parentheses.
+# Rooms here pin code-valid-parentheses as their coding question.
 FAILS_EDGE_CASES = """
 def is_valid(s):
     stack = []
@@ -55,10 +55,11 @@ async def room_at_coding_stage(
     """A new room of `auth` (a new candidate by default), answered up to its coding question.
 
     The first knowledge answer is strong (the tier goes up to hard) and the second is `answer` (back down to
-    medium), so the coding question is the medium one: code-valid-parentheses.
+    medium); the coding question is pinned to code-valid-parentheses.
     """
     auth = auth or (await sign_up(api))[0]
-    room_id = (await api.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)).json()["room_id"]
+    body = {"role": "Backend Engineer", "coding_question_id": "code-valid-parentheses"}
+    room_id = (await api.post("/rooms", json=body, headers=auth)).json()["room_id"]
     early = await api.post(f"/rooms/{room_id}/ai/review", json={"code": PASSES}, headers=auth)
     assert early.status_code == 409
     assert "no coding question right now" in early.json()["detail"]

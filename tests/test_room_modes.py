@@ -41,7 +41,12 @@ async def test_a_peer_room_gives_hints_and_reviews_but_never_interviews(api: Cli
     recruiter, _ = await sign_up(api, "recruiter")
     created = await api.post(
         "/rooms",
-        json={"role": "Backend Engineer", "mode": "peer", "candidate_email": candidate_email},
+        json={
+            "role": "Backend Engineer",
+            "mode": "peer",
+            "candidate_email": candidate_email,
+            "coding_question_id": "code-valid-parentheses",
+        },
         headers=recruiter,
     )
     assert created.status_code == 201, created.text
@@ -102,6 +107,21 @@ async def test_room_options_are_checked(api: Client) -> None:
         {"role": "Backend Engineer", "mode": "panel"},
         {"role": "Backend Engineer", "duration_minutes": 0},
         {"role": "Backend Engineer", "duration_minutes": 600},
+        {"role": "Backend Engineer", "coding_question_id": ""},
     ):
         response = await api.post("/rooms", json=body, headers=auth)
         assert response.status_code == 400, response.text
+
+
+async def test_a_room_can_pin_its_coding_question_from_the_bank(api: Client) -> None:
+    auth, _ = await sign_up(api)
+    unknown = await api.post("/rooms", json={"role": "Backend Engineer", "coding_question_id": "kn-acid"}, headers=auth)
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"] == "no coding question in the bank has the id 'kn-acid'"
+    created = await api.post(
+        "/rooms", json={"role": "Data Engineer", "mode": "peer", "coding_question_id": "code-num-islands"}, headers=auth
+    )
+    room = await planned_room(api, created.json()["room_id"], auth)
+    assert room["stage"] == "coding"
+    hint = await job_result(api, f"/rooms/{room['room_id']}/ai/hint", auth, {})
+    assert hint["question_id"] == "code-num-islands"

@@ -52,7 +52,7 @@ from schema.interview import (
     TranscriptEntry,
     TranscriptPage,
 )
-from schema.tables import AppUser, Room, RoomInterviewer, TranscriptTurn
+from schema.tables import AppUser, Question, Room, RoomInterviewer, TranscriptTurn
 from schema.tables import InterviewReport as ReportRow
 from stack.services import Endpoints
 from stack.settings import Settings
@@ -87,6 +87,8 @@ class RoomController(Controller):
         """
         principal = request.user
         candidate, interviewers = await _participants(principal, data)
+        if data.coding_question_id:
+            await _require_coding_question(data.coding_question_id)
         room_id = str(uuid.uuid4())
         await Room.insert(
             Room(
@@ -115,6 +117,7 @@ class RoomController(Controller):
                     model_retry_seconds=state.settings.model_retry_seconds,
                     mode=data.mode,
                     duration_minutes=data.duration_minutes,
+                    coding_question_id=data.coding_question_id,
                 ),
                 id=room_id,
                 task_queue=state.settings.interview_task_queue,
@@ -406,6 +409,14 @@ async def _room_view(client: Client, row: dict[str, Any], relation: Relation) ->
         your_relation=relation,
         your_capabilities=list(capabilities_of(relation)),
     )
+
+
+async def _require_coding_question(question_id: str) -> None:
+    found = await Question.exists().where((Question.id == question_id) & (Question.stage == "coding"))
+    if not found:
+        raise ClientException(
+            f"no coding question in the bank has the id {question_id!r}", status_code=HTTP_422_UNPROCESSABLE_ENTITY
+        )
 
 
 def _seconds_until(iso_time: str) -> int:

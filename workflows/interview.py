@@ -108,7 +108,12 @@ class InterviewWorkflow:
         async with self._turn_lock:
             plan = await workflow.execute_activity_method(
                 InterviewActivities.plan_interview,
-                PlanRequest(role=start.role, difficulty=start.difficulty, duration_minutes=start.duration_minutes),
+                PlanRequest(
+                    role=start.role,
+                    difficulty=start.difficulty,
+                    duration_minutes=start.duration_minutes,
+                    coding_question_id=start.coding_question_id,
+                ),
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=DB_RETRY,
             )

@@ -14,9 +14,11 @@ from stack.settings import Settings
 from workflows.interview import InterviewWorkflow
 
 
-def interview_worker(client: Client, settings: Settings, redis: Redis, *, task_queue: str | None = None) -> Worker:
-    """`redis` holds state shared by every worker and the API (the LLM circuit breaker)."""
-    bank = QuestionBank.packaged()
+def interview_worker(
+    client: Client, settings: Settings, redis: Redis, bank: QuestionBank, *, task_queue: str | None = None
+) -> Worker:
+    """`redis` holds state shared by every worker and the API (the LLM circuit breaker); `bank` is read from
+    Postgres at start (QuestionBank.load)."""
     activities = InterviewActivities(build_interviewer(settings), bank, llm_breaker(settings, redis))
     reviews = ReviewActivities(bank)
     return Worker(
