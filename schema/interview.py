@@ -154,6 +154,26 @@ class PlannedQuestion(msgspec.Struct, frozen=True, kw_only=True):
     text: str
 
 
+class InterviewProgress(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything a continued interview run needs from the run before it (continue-as-new)."""
+
+    plan: list[PlannedQuestion]
+    by_difficulty: dict[str, list[PlannedQuestion]]
+    tier: Difficulty
+    asked: int
+    asked_at: str  # ISO times: workflow clocks, carried as they were
+    stage_started: str
+    next_seq: int
+    finished: bool
+    interviewer: InterviewerMode
+    attempts: dict[str, int]
+    hints: dict[str, int]
+    follow_ups: dict[str, int]
+    last_review: dict[str, CodeReview]
+    activities_started: int
+    model_in_process: bool
+
+
 class InterviewStart(msgspec.Struct, frozen=True, kw_only=True):
     room_id: str
     role: str
@@ -163,6 +183,9 @@ class InterviewStart(msgspec.Struct, frozen=True, kw_only=True):
     mode: RoomMode = "ai"
     duration_minutes: float = 45
     coding_question_id: str | None = None
+    # A run continues as new once its history has this many events; the next run starts from `resumed`.
+    history_event_limit: int = 2000
+    resumed: InterviewProgress | None = None
 
 
 class PlanRequest(msgspec.Struct, frozen=True, kw_only=True):

@@ -79,6 +79,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     encryption_master_key: bytes | None = None
     # Temporal task queues.
     interview_task_queue: str = "interview"
+    # An interview's workflow continues as new once its history holds this many events (Temporal suggests it
+    # sooner for very large histories).
+    history_event_limit: int = 2000
 
     def resolved_provider(self, provider: Provider) -> Literal["openai", "offline"]:
         if provider == "auto":
@@ -188,6 +191,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
     ):
         if value := get(name):
             fields[field] = _seconds(name, value, minimum)
+    if value := get("MOCKI_HISTORY_EVENT_LIMIT"):
+        if not value.isdigit() or not 50 <= int(value) <= 50_000:
+            raise SettingsError(f"MOCKI_HISTORY_EVENT_LIMIT={value!r} must be a whole number from 50 to 50000")
+        fields["history_event_limit"] = int(value)
     if value := get("LLM_BREAKER_FAILURES"):
         if not value.isdigit() or int(value) < 1:
             raise SettingsError(f"LLM_BREAKER_FAILURES={value!r} must be a whole number of at least 1")

@@ -36,13 +36,15 @@ KNOWN_OUTCOME_SECONDS = 0.01
 V = TypeVar("V", bound=JobProgress)
 
 
-async def start(client: Client, room_id: uuid.UUID, update: Any, argument: object) -> JobAccepted:
+async def start(client: Client, redis: Redis, room_id: uuid.UUID, update: Any, argument: object) -> JobAccepted:
     """Start `update` on the room's workflow; a refusal by its validator is a 409 with the workflow's reason."""
     job_id = str(uuid.uuid4())
     try:
         handle = await client.get_workflow_handle(str(room_id)).start_update(
             update, argument, id=job_id, wait_for_stage=WorkflowUpdateStage.ACCEPTED
         )
+        # The run that accepted it: after the interview continues as new, the job is still polled there.
+        await results.remember_run(redis, room_id, uuid.UUID(job_id), handle.workflow_run_id)
         # A validator's refusal comes back as the update's outcome, already known: reading it costs no network
         # call. An accepted update has no outcome yet and the short wait just lapses.
         await asyncio.wait_for(handle.result(), timeout=KNOWN_OUTCOME_SECONDS)
@@ -74,7 +76,7 @@ async def poll(
     """
     view = await results.cached(redis, room_id, job_id, kind, view_type)
     if view is None:
-        view = await _ask_temporal(client, room_id, job_id, kind, wait, result_type, view_type)
+        view = await _ask_temporal(client, redis, room_id, job_id, kind, wait, result_type, view_type)
         if view.status in ("completed", "failed"):
             await results.remember(redis, room_id, job_id, kind, view)
     if view.reason == "provider_unavailable":
@@ -89,6 +91,7 @@ async def poll(
 
 async def _ask_temporal(  # noqa: PLR0917 - poll's own arguments, passed on
     client: Client,
+    redis: Redis,
     room_id: uuid.UUID,
     job_id: uuid.UUID,
     kind: str,
@@ -97,7 +100,10 @@ async def _ask_temporal(  # noqa: PLR0917 - poll's own arguments, passed on
     view_type: type[V],
 ) -> V:
     workflow_id = str(room_id)
-    update = client.get_workflow_handle(workflow_id).get_update_handle(str(job_id), result_type=result_type)
+    run_id = await results.run_of(redis, room_id, job_id)
+    update = client.get_workflow_handle(workflow_id, run_id=run_id).get_update_handle(
+        str(job_id), result_type=result_type
+    )
     try:
         result = await asyncio.wait_for(update.result(), timeout=max(wait, MIN_POLL_SECONDS))
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
@@ -174,7 +180,7 @@ ACTIVITY_TIMED_OUT = FAILURES["APITimeoutError"]
 
 
 # The interview workflow's own refusals: its validators raise ValueError, its handlers these types.
-REFUSALS = {"ValueError", "RoomEnded", "InterviewFinished", "HintsUsed"}
+REFUSALS = {"ValueError", "RoomEnded", "InterviewFinished", "HintsUsed", "NotCoding"}
 
 
 def explain(exc: WorkflowUpdateFailedError) -> tuple[FailureReason, str]:

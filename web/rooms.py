@@ -118,6 +118,7 @@ class RoomController(Controller):
                     mode=data.mode,
                     duration_minutes=data.duration_minutes,
                     coding_question_id=data.coding_question_id,
+                    history_event_limit=state.settings.history_event_limit,
                 ),
                 id=room_id,
                 task_queue=state.settings.interview_task_queue,
@@ -164,7 +165,7 @@ class RoomController(Controller):
                     "the same answer arrived moments ago, so this looks like a duplicate; to send it again on "
                     "purpose, add an Idempotency-Key header"
                 )
-        return await jobs.start(state.temporal, room_id, InterviewWorkflow.candidate_message, data)
+        return await jobs.start(state.temporal, state.redis, room_id, InterviewWorkflow.candidate_message, data)
 
     @get(
         "/{room_id:uuid}/ai/message/{job_id:uuid}",
@@ -211,7 +212,7 @@ class RoomController(Controller):
         """The next hint for the coding question: 1 a nudge, 2 the approach, 3 close to the solution."""
         _require_active(request)
         await _refuse_while_provider_down(state.breaker)
-        return await jobs.start(state.temporal, room_id, InterviewWorkflow.request_hint, data)
+        return await jobs.start(state.temporal, state.redis, room_id, InterviewWorkflow.request_hint, data)
 
     @get(
         "/{room_id:uuid}/ai/hint/{job_id:uuid}",
@@ -254,7 +255,7 @@ class RoomController(Controller):
     ) -> JobAccepted:
         """Submit code for the current coding question: its tests really run, then a review with evidence."""
         _require_active(request)
-        return await jobs.start(state.temporal, room_id, InterviewWorkflow.submit_code, data)
+        return await jobs.start(state.temporal, state.redis, room_id, InterviewWorkflow.submit_code, data)
 
     @get(
         "/{room_id:uuid}/ai/review/{job_id:uuid}",

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         InterviewerMode,
         InterviewerReply,
         InterviewOutcome,
+        InterviewProgress,
         InterviewStart,
         InterviewState,
         PlannedQuestion,
@@ -74,23 +75,28 @@ STAGE_SHARE: dict[Stage, float] = {
     "candidate_questions": 0.10,
 }
 OVER_TIME = "We're at the time we set for this part, so let's move on."
+NO_CODING_FOR_CODE = "there is no coding question right now; code is reviewed during the coding stage"
+NO_CODING_FOR_HINT = "hints are for the coding question; there is none right now"
 PEER_ROOM = "this is a peer room: people interview here and the AI only gives hints and code reviews"
 
 
 @workflow.defn
 class InterviewWorkflow:
-    def __init__(self) -> None:
-        self._start: InterviewStart | None = None
+    @workflow.init
+    def __init__(self, start: InterviewStart) -> None:
+        # Given the input here, update validators know the room (its mode) even before `run` begins.
+        self._start = start
         self._plan: list[PlannedQuestion] = []
         self._by_difficulty: dict[str, list[PlannedQuestion]] = {}
-        self._tier: Difficulty = "medium"
+        self._tier: Difficulty = start.difficulty
         self._asked_at = workflow.now()  # when the current question was put
         self._stage_started = workflow.now()  # when the current stage's first question was put
         self._asked = 0  # questions put to the candidate so far
         self._next_seq = 0  # next transcript turn number
         self._finished = False  # every planned question answered
         self._ended = False
-        self._interviewer: InterviewerMode = "ai"
+        # People interview in a peer room, from the start.
+        self._interviewer: InterviewerMode = "human" if start.mode == "peer" else "ai"
         self._attempts: dict[str, int] = {}  # code submissions per coding question
         self._hints: dict[str, int] = {}  # hints given per question
         self._follow_ups: dict[str, int] = {}  # follow-up questions asked per question
@@ -98,13 +104,29 @@ class InterviewWorkflow:
         self._turn_lock = asyncio.Lock()  # one candidate turn at a time, in arrival order
         self._activities_started = 0  # numbers the activity ids of jobs
         self._model_in_process = False  # from the plan: the worker's interviewer model needs no network
+        if start.resumed is not None:
+            self._resume(start.resumed)
 
     @workflow.run
     async def run(self, start: InterviewStart) -> InterviewOutcome:
-        self._start = start
-        self._tier = start.difficulty
-        if start.mode == "peer":
-            self._interviewer = "human"  # people interview in a peer room, from the start
+        if start.resumed is None:
+            await self._open(start)
+        await workflow.wait_condition(lambda: self._ended or self._history_is_long())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if not self._ended:
+            # A long interview (a peer room open all day, many reviews) starts a fresh history; nothing is lost:
+            # the transcript is in Postgres and the state travels with the new run.
+            workflow.continue_as_new(msgspec.structs.replace(start, resumed=self._progress()))
+        report = await workflow.execute_activity_method(
+            InterviewActivities.write_report,
+            ReportRequest(room_id=start.room_id),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        return InterviewOutcome(room_id=start.room_id, overall=report.overall, provider=report.provider)
+
+    async def _open(self, start: InterviewStart) -> None:
+        """Plan the interview and, in an ai room, greet the candidate with the first question."""
         async with self._turn_lock:
             plan = await workflow.execute_activity_method(
                 InterviewActivities.plan_interview,
@@ -129,15 +151,48 @@ class InterviewWorkflow:
                 greeting = f"Hello {start.candidate_name}, welcome to your {start.role} practice interview. "
                 await self._say(greeting + first.text, first, provider=plan.provider)
                 self._asked = 1
-        await workflow.wait_condition(lambda: self._ended)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        report = await workflow.execute_activity_method(
-            InterviewActivities.write_report,
-            ReportRequest(room_id=start.room_id),
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested() or info.get_current_history_length() >= self._start.history_event_limit
         )
-        return InterviewOutcome(room_id=start.room_id, overall=report.overall, provider=report.provider)
+
+    def _progress(self) -> InterviewProgress:
+        return InterviewProgress(
+            plan=self._plan,
+            by_difficulty=self._by_difficulty,
+            tier=self._tier,
+            asked=self._asked,
+            asked_at=self._asked_at.isoformat(),
+            stage_started=self._stage_started.isoformat(),
+            next_seq=self._next_seq,
+            finished=self._finished,
+            interviewer=self._interviewer,
+            attempts=self._attempts,
+            hints=self._hints,
+            follow_ups=self._follow_ups,
+            last_review=self._last_review,
+            activities_started=self._activities_started,
+            model_in_process=self._model_in_process,
+        )
+
+    def _resume(self, progress: InterviewProgress) -> None:
+        self._plan = list(progress.plan)
+        self._by_difficulty = {tier: list(plan) for tier, plan in progress.by_difficulty.items()}
+        self._tier = progress.tier
+        self._asked = progress.asked
+        self._asked_at = datetime.fromisoformat(progress.asked_at)
+        self._stage_started = datetime.fromisoformat(progress.stage_started)
+        self._next_seq = progress.next_seq
+        self._finished = progress.finished
+        self._interviewer = progress.interviewer
+        self._attempts = dict(progress.attempts)
+        self._hints = dict(progress.hints)
+        self._follow_ups = dict(progress.follow_ups)
+        self._last_review = dict(progress.last_review)
+        self._activities_started = progress.activities_started
+        self._model_in_process = progress.model_in_process
 
     @workflow.update
     async def candidate_message(self, message: SendMessage) -> InterviewerReply:
@@ -255,7 +310,7 @@ class InterviewWorkflow:
 
     @candidate_message.validator
     def _accept_message(self, message: SendMessage) -> None:
-        if self._start is not None and self._start.mode == "peer":
+        if self._start.mode == "peer":
             raise ValueError(PEER_ROOM)
         if self._ended:
             raise ValueError("the interview has ended")
@@ -265,7 +320,7 @@ class InterviewWorkflow:
     @workflow.update
     async def submit_code(self, submission: SubmitCode) -> CodeReview:
         """Run the candidate's code against the current coding question's tests and review it."""
-        async with self._turn() as question:
+        async with self._coding_turn(NO_CODING_FOR_CODE) as question:
             attempt = self._attempts.get(question.id, 0) + 1
             self._attempts[question.id] = attempt
             review = await workflow.execute_activity_method(
@@ -280,12 +335,12 @@ class InterviewWorkflow:
 
     @submit_code.validator
     def _accept_code(self, submission: SubmitCode) -> None:
-        self._refuse_unless_coding("there is no coding question right now; code is reviewed during the coding stage")
+        self._refuse_unless_coding(NO_CODING_FOR_CODE)
 
     @workflow.update
     async def request_hint(self, ask: AskHint) -> Hint:
         """The next rung of the current question's hint ladder, aware of the latest test results."""
-        async with self._turn() as question:
+        async with self._coding_turn(NO_CODING_FOR_HINT) as question:
             if self._hints.get(question.id, 0) >= HINT_LEVELS:
                 raise ApplicationError(
                     f"all {HINT_LEVELS} hints for this question are used", type="HintsUsed", non_retryable=True
@@ -307,9 +362,8 @@ class InterviewWorkflow:
 
     @request_hint.validator
     def _accept_hint(self, ask: AskHint) -> None:
-        self._refuse_unless_coding("hints are for the coding question; there is none right now")
-        question_id = self._plan[self._asked - 1].id
-        if self._hints.get(question_id, 0) >= HINT_LEVELS:
+        self._refuse_unless_coding(NO_CODING_FOR_HINT)
+        if self._asked and self._hints.get(self._plan[self._asked - 1].id, 0) >= HINT_LEVELS:
             raise ValueError(f"all {HINT_LEVELS} hints for this question are used")
 
     @workflow.signal
@@ -319,7 +373,7 @@ class InterviewWorkflow:
     @workflow.signal
     def switch_interviewer(self, switch: SwitchInterviewer) -> None:
         """Hand the questions to a person or back to the AI, which resumes at the current question."""
-        if self._start is not None and self._start.mode == "peer":
+        if self._start.mode == "peer":
             return  # people always interview in a peer room (the API refuses the switch with a reason)
         self._interviewer = switch.mode
 
@@ -351,7 +405,7 @@ class InterviewWorkflow:
             yield self._plan[self._asked - 1]
 
     def _stage_deadline(self, stage: Stage) -> datetime | None:
-        if self._start is None or self._start.mode == "peer" or stage not in STAGE_SHARE:
+        if self._start.mode == "peer" or stage not in STAGE_SHARE:
             return None
         return self._stage_started + timedelta(minutes=self._start.duration_minutes * STAGE_SHARE[stage])
 
@@ -372,20 +426,28 @@ class InterviewWorkflow:
         return True
 
     def _refuse_unless_coding(self, reason: str) -> None:
-        """Validators of code and hint requests: they belong to an open room's coding question."""
+        """Validators of code and hint requests: they belong to an open room's coding question. A peer room still
+        being planned (a request right after it was created) is let through, as it opens at its coding question;
+        the handler checks once it is planned. An ai room opens with the introduction."""
         if self._ended:
             raise ValueError("the interview has ended")
-        if not self._asked or self._plan[self._asked - 1].stage != "coding":
+        planned_stage = self._plan[self._asked - 1].stage if self._asked else None
+        if planned_stage != "coding" and not (planned_stage is None and self._start.mode == "peer"):
             raise ValueError(reason)
+
+    @asynccontextmanager
+    async def _coding_turn(self, reason: str) -> AsyncIterator[PlannedQuestion]:
+        async with self._turn() as question:
+            if question.stage != "coding":
+                raise ApplicationError(reason, type="NotCoding", non_retryable=True)
+            yield question
 
     @property
     def _room_id(self) -> str:
-        assert self._start is not None
         return self._start.room_id
 
     @property
     def _model_retry(self) -> RetryPolicy:
-        assert self._start is not None
         first = timedelta(seconds=self._start.model_retry_seconds)
         return RetryPolicy(
             initial_interval=first,
