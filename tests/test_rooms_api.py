@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from httpx import AsyncClient as Client
+from temporalio.client import Client as TemporalClient
 
+from schema.interview import SendMessage
 from schema.tables import Room
 from stack.services import Endpoints
 from stack.settings import Settings
 from stack.supervisor import free_port
 from tests.conftest import await_report, isolated_api, sign_up
+from workflows.interview import InterviewWorkflow
 
 STRONG_IDEMPOTENCY_ANSWER = (
     "An idempotent endpoint has the same effect whether it is called once or repeated. The client sends an "
@@ -116,6 +120,34 @@ async def test_transcript_pages_with_a_cursor_never_skip_or_repeat(api: Client) 
             break
         cursor = page["next_cursor"]
     assert seen == list(range(7))
+
+
+async def test_five_hundred_turns_page_in_order_while_more_arrive(api: Client, temporal: TemporalClient) -> None:
+    """Turns go straight to the room's workflow (the API would rate-limit a person sending 250 in a row)."""
+    room_id, auth = await create_room(api)
+    await wait_for_opening(api, room_id, auth)
+    handle = temporal.get_workflow_handle_for(InterviewWorkflow.run, room_id)
+
+    async def pauses(start: int, count: int) -> None:
+        for n in range(start, start + count):
+            await handle.execute_update(InterviewWorkflow.candidate_message, SendMessage(text=f"Let me think ({n})."))
+
+    await pauses(0, 250)  # with the replies and the opening: 501 turns
+    more = asyncio.create_task(pauses(250, 40))  # arriving while the pages are read
+    seen: list[int] = []
+    cursor, limit = -1, 37
+    while True:
+        all_sent = more.done()  # known before the read, so that read sees every turn
+        page = await transcript(api, room_id, auth, cursor=cursor, limit=limit)
+        seen += [item["seq"] for item in page["items"]]
+        cursor = seen[-1] if seen else cursor
+        limit = 200 if limit == 37 else 37
+        if page["next_cursor"] is None:
+            if all_sent:
+                break
+            await asyncio.sleep(0.05)  # the end for now: later turns continue from the same cursor
+    await more
+    assert seen == list(range(1 + 2 * 290))  # every turn once, in order, none skipped
 
 
 async def test_a_weak_answer_becomes_a_weakness_with_the_candidates_words_as_evidence(api: Client) -> None:
