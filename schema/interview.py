@@ -105,6 +105,8 @@ class AskHint(Body):
 
 class SendMessage(Body):
     text: MessageText
+    # Also speak the reply: the result then links to its audio (a WAV), or says why there is none.
+    speak: bool = False
 
 
 class JobAccepted(msgspec.Struct, kw_only=True):
@@ -266,6 +268,19 @@ class InterviewerReply(msgspec.Struct, frozen=True, kw_only=True):
     intent: Intent = "answer"  # how the candidate's turn was understood
     agent: AgentName | None = None  # which specialised agent answered it
     model_ms: float | None = None  # of the reply's time, how much the interviewer model itself took
+    audio: SpokenReply | None = None  # when the message asked for speech and it could be made
+    audio_error: str | None = None  # when it asked and speech failed: the reply still stands, as text
+
+
+class SpeakRequest(msgspec.Struct, frozen=True, kw_only=True):
+    room_id: str
+    seq: int  # the transcript turn to speak
+
+
+class SpokenReply(msgspec.Struct, frozen=True, kw_only=True):
+    url: str  # GET it with the same token: audio/wav
+    seconds: float
+    provider: str
 
 
 class InterviewState(msgspec.Struct, frozen=True, kw_only=True):

@@ -9,6 +9,7 @@ from schema.tables import (
     InterviewReport,
     Question,
     RefreshToken,
+    ReplyAudio,
     Room,
     RoomInterviewer,
     TranscriptTurn,
@@ -27,5 +28,6 @@ APP_CONFIG = AppConfig(
         CodeSubmission,
         InterviewContext,
         Question,
+        ReplyAudio,
     ],
 )

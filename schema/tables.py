@@ -1,6 +1,6 @@
 """Piccolo tables. The DDL lives in migrations/ (raw SQL, with its constraints); these mirror it."""
 
-from piccolo.columns import JSONB, UUID, Array, Integer, Real, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, Array, Bytea, Integer, Real, Text, Timestamptz, Varchar
 from piccolo.columns.column_types import ForeignKey
 from piccolo.table import Table
 
@@ -98,3 +98,14 @@ class Question(Table):
     source = Varchar(length=20)  # starter | imported
     bank_version = Integer()
     updated_at = Timestamptz()
+
+
+class ReplyAudio(Table):
+    """The interviewer's reply at transcript turn `seq`, spoken (a WAV), for clients that asked for audio."""
+
+    room = ForeignKey(references=Room)
+    seq = Integer()
+    wav = Bytea()
+    seconds = Real()
+    provider = Varchar(length=80)
+    created_at = Timestamptz()

@@ -38,6 +38,8 @@ async def test_a_human_takes_over_and_hands_back(api: Client) -> None:
         "intent": "answer",
         "agent": None,
         "model_ms": None,
+        "audio": None,
+        "audio_error": None,
     }
     view = (await api.get(f"/rooms/{room_id}", headers=recruiter)).json()
     assert view["interviewer"] == "human" and view["questions_asked"] == 2

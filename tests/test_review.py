@@ -35,7 +35,7 @@ def is_valid(text):
 """
 
 
-async def job_result(api: Client, path: str, auth: dict[str, str], body: dict[str, str]) -> dict:  # type: ignore[type-arg]
+async def job_result(api: Client, path: str, auth: dict[str, str], body: dict[str, object]) -> dict:  # type: ignore[type-arg]
     accepted = await api.post(path, json=body, headers=auth)
     assert accepted.status_code == 202, accepted.text
     done = await api.get(f"{path}/{accepted.json()['job_id']}", params={"wait": 25}, headers=auth)

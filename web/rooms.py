@@ -16,7 +16,8 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ServiceUnavailableException,
 )
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_201_CREATED,
@@ -52,7 +53,7 @@ from schema.interview import (
     TranscriptEntry,
     TranscriptPage,
 )
-from schema.tables import AppUser, Question, Room, RoomInterviewer, TranscriptTurn
+from schema.tables import AppUser, Question, ReplyAudio, Room, RoomInterviewer, TranscriptTurn
 from schema.tables import InterviewReport as ReportRow
 from stack.services import Endpoints
 from stack.settings import Settings
@@ -357,6 +358,26 @@ class RoomController(Controller):
         )
         items = [TranscriptEntry(**{**row, "created_at": row["created_at"].isoformat()}) for row in rows[:limit]]
         return TranscriptPage(items=items, next_cursor=items[-1].seq if len(rows) > limit else None)
+
+    @get(
+        "/{room_id:uuid}/ai/messages/{seq:int}/audio",
+        guards=[requires("transcript:read"), limited(READS)],
+        operation_id="getAiMessageAudio",
+        media_type="audio/wav",
+        responses={200: ResponseSpec(data_container=bytes, media_type="audio/wav", description="the spoken reply")},
+    )
+    async def get_message_audio(
+        self, room_id: FromPath[uuid.UUID], seq: Annotated[int, Parameter(ge=0, le=MAX_SEQ)]
+    ) -> Response[bytes]:
+        """An interviewer reply spoken (WAV), for messages sent with `"speak": true`."""
+        row = (
+            await ReplyAudio.select(ReplyAudio.wav)
+            .where((ReplyAudio.room == room_id) & (ReplyAudio.seq == seq))
+            .first()
+        )
+        if row is None:
+            raise NotFoundException(f'turn {seq} of this room has no audio (send messages with "speak": true)')
+        return Response(content=bytes(row["wav"]), media_type="audio/wav")
 
     @post(
         "/{room_id:uuid}/end",

@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 import msgspec
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.interview import InterviewActivities
     from activities.review import ReviewActivities
+    from activities.voice import VoiceActivities
     from schema.interview import (
         AgentName,
         AskHint,
@@ -40,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewInput,
         SendMessage,
         Speaker,
+        SpeakRequest,
         Stage,
         SubmitCode,
         SwitchInterviewer,
@@ -58,6 +60,10 @@ REVIEW_RETRY = RetryPolicy(maximum_attempts=2, non_retryable_error_types=["Sandb
 # from the room's `model_retry_seconds`). A rejected key is final, and so is an open circuit breaker.
 MODEL_TIMEOUT = timedelta(seconds=60)
 MODEL_HEARTBEAT_TIMEOUT = timedelta(seconds=5)  # a worker that dies mid-call is noticed this soon
+# Speech is a nicety on top of the text reply: one quick retry, then the reply goes out without audio.
+SPEECH_TIMEOUT = timedelta(seconds=30)
+SPEECH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2)
+NO_AUDIO = "the reply could not be turned into speech, so it is text only"
 MODEL_ATTEMPTS = 4
 MODEL_FINAL_ERRORS = ["AuthenticationError", "PermissionDeniedError", "ProviderUnavailable"]
 HINT_LEVELS = 3
@@ -203,81 +209,102 @@ class InterviewWorkflow:
                     type="InterviewFinished",
                     non_retryable=True,
                 )
-            answer_seq = await self._record("candidate", message.text, question)
-            if self._interviewer == "human":
-                # A person is interviewing: the answer is in the transcript; the AI neither scores nor speaks.
-                return InterviewerReply(
-                    text="",
-                    stage=question.stage,
-                    difficulty=self._difficulty,
-                    question_id=question.id,
-                    finished=False,
-                    provider="human",
-                    interviewer="human",
-                )
-            request = TurnRequest(
-                room_id=self._room_id,
-                seq=answer_seq,
-                question_id=question.id,
-                follow_ups_asked=self._follow_ups.get(question.id, 0),
-            )
-            if self._model_in_process:
-                # An offline model answers in milliseconds: run it inside this workflow task, no server round trip.
-                outcome = await workflow.execute_local_activity_method(
-                    InterviewActivities.respond,
-                    request,
-                    activity_id=self._job_activity_id("respond"),
-                    start_to_close_timeout=DB_TIMEOUT,
-                    retry_policy=DB_RETRY,
-                )
-            else:
-                outcome = await workflow.execute_activity_method(
-                    InterviewActivities.respond,
-                    request,
-                    activity_id=self._job_activity_id("respond"),
-                    start_to_close_timeout=MODEL_TIMEOUT,
-                    heartbeat_timeout=MODEL_HEARTBEAT_TIMEOUT,
-                    retry_policy=self._model_retry,
-                )
-            if outcome.evaluation is None:
-                return await self._converse(question, outcome)
-            evaluation = outcome.evaluation
-            if evaluation.follow_up:
-                # The question agent probes a partial answer once before the interview moves on.
-                self._follow_ups[question.id] = self._follow_ups.get(question.id, 0) + 1
-                text = f"{evaluation.acknowledgement} {evaluation.follow_up}"
-                await self._say(text, question, provider=evaluation.provider)
-                reply = self._reply(text, question, provider=evaluation.provider, agent="question_generation")
-                return msgspec.structs.replace(reply, model_ms=outcome.model_ms)
-            unresolved = self._follow_ups.get(question.id, 0) > 0 and evaluation.score < UNRESOLVED_BELOW
-            transition = self._adapt(question, evaluation.score, unresolved=unresolved)
-            if self._skip_rest_of_overrun_stage(question):
-                transition = " ".join(filter(None, [OVER_TIME, transition]))
-            finished = self._asked >= len(self._plan)
-            self._finished = finished
-            if finished:
-                text, next_question = f"{evaluation.acknowledgement} {CLOSING}", None
-            else:
-                next_question = self._next_question()
-                self._plan[self._asked] = next_question
-                if next_question.stage not in ADAPTIVE_STAGES:
-                    transition = ""  # the tier still moved; it is only worth saying before a technical question
-                text = " ".join(filter(None, [evaluation.acknowledgement, transition, next_question.text]))
-                self._asked += 1
-                self._asked_at = workflow.now()
-                if next_question.stage != question.stage:
-                    self._stage_started = self._asked_at
-            await self._say(text, next_question or question, provider=evaluation.provider)
+            said_before = self._next_seq
+            reply = await self._handle_message(question, message)
+            if message.speak and reply.text and self._next_seq > said_before:
+                reply = await self._with_audio(reply, seq=self._next_seq - 1)
+            return reply
+
+    async def _handle_message(self, question: PlannedQuestion, message: SendMessage) -> InterviewerReply:
+        answer_seq = await self._record("candidate", message.text, question)
+        if self._interviewer == "human":
+            # A person is interviewing: the answer is in the transcript; the AI neither scores nor speaks.
             return InterviewerReply(
-                text=text,
-                stage=(next_question or question).stage,
+                text="",
+                stage=question.stage,
                 difficulty=self._difficulty,
-                question_id=next_question.id if next_question else None,
-                finished=finished,
-                provider=evaluation.provider,
-                agent=outcome.agent,
-                model_ms=outcome.model_ms,
+                question_id=question.id,
+                finished=False,
+                provider="human",
+                interviewer="human",
             )
+        request = TurnRequest(
+            room_id=self._room_id,
+            seq=answer_seq,
+            question_id=question.id,
+            follow_ups_asked=self._follow_ups.get(question.id, 0),
+        )
+        if self._model_in_process:
+            # An offline model answers in milliseconds: run it inside this workflow task, no server round trip.
+            outcome = await workflow.execute_local_activity_method(
+                InterviewActivities.respond,
+                request,
+                activity_id=self._job_activity_id("respond"),
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+        else:
+            outcome = await workflow.execute_activity_method(
+                InterviewActivities.respond,
+                request,
+                activity_id=self._job_activity_id("respond"),
+                start_to_close_timeout=MODEL_TIMEOUT,
+                heartbeat_timeout=MODEL_HEARTBEAT_TIMEOUT,
+                retry_policy=self._model_retry,
+            )
+        if outcome.evaluation is None:
+            return await self._converse(question, outcome)
+        evaluation = outcome.evaluation
+        if evaluation.follow_up:
+            # The question agent probes a partial answer once before the interview moves on.
+            self._follow_ups[question.id] = self._follow_ups.get(question.id, 0) + 1
+            text = f"{evaluation.acknowledgement} {evaluation.follow_up}"
+            await self._say(text, question, provider=evaluation.provider)
+            reply = self._reply(text, question, provider=evaluation.provider, agent="question_generation")
+            return msgspec.structs.replace(reply, model_ms=outcome.model_ms)
+        unresolved = self._follow_ups.get(question.id, 0) > 0 and evaluation.score < UNRESOLVED_BELOW
+        transition = self._adapt(question, evaluation.score, unresolved=unresolved)
+        if self._skip_rest_of_overrun_stage(question):
+            transition = " ".join(filter(None, [OVER_TIME, transition]))
+        finished = self._asked >= len(self._plan)
+        self._finished = finished
+        if finished:
+            text, next_question = f"{evaluation.acknowledgement} {CLOSING}", None
+        else:
+            next_question = self._next_question()
+            self._plan[self._asked] = next_question
+            if next_question.stage not in ADAPTIVE_STAGES:
+                transition = ""  # the tier still moved; it is only worth saying before a technical question
+            text = " ".join(filter(None, [evaluation.acknowledgement, transition, next_question.text]))
+            self._asked += 1
+            self._asked_at = workflow.now()
+            if next_question.stage != question.stage:
+                self._stage_started = self._asked_at
+        await self._say(text, next_question or question, provider=evaluation.provider)
+        return InterviewerReply(
+            text=text,
+            stage=(next_question or question).stage,
+            difficulty=self._difficulty,
+            question_id=next_question.id if next_question else None,
+            finished=finished,
+            provider=evaluation.provider,
+            agent=outcome.agent,
+            model_ms=outcome.model_ms,
+        )
+
+    async def _with_audio(self, reply: InterviewerReply, *, seq: int) -> InterviewerReply:
+        """The reply spoken; if speech fails, the reply stands as text and says why there is no audio."""
+        try:
+            audio = await workflow.execute_activity_method(
+                VoiceActivities.speak_reply,
+                SpeakRequest(room_id=self._room_id, seq=seq),
+                activity_id=self._job_activity_id("speak_reply"),
+                start_to_close_timeout=SPEECH_TIMEOUT,
+                retry_policy=SPEECH_RETRY,
+            )
+        except ActivityError:
+            return msgspec.structs.replace(reply, audio_error=NO_AUDIO)
+        return msgspec.structs.replace(reply, audio=audio)
 
     async def _converse(self, question: PlannedQuestion, outcome: TurnOutcome) -> InterviewerReply:
         """A turn that is not an answer: a hint request on the coding question gets the next hint; a request for

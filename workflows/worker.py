@@ -10,6 +10,8 @@ from activities.interview import InterviewActivities
 from activities.llm import build_interviewer, llm_breaker
 from activities.question_bank import QuestionBank
 from activities.review import ReviewActivities
+from activities.speech import build_tts
+from activities.voice import VoiceActivities
 from stack.settings import Settings
 from workflows.interview import InterviewWorkflow
 
@@ -21,6 +23,7 @@ def interview_worker(
     Postgres at start (QuestionBank.load)."""
     activities = InterviewActivities(build_interviewer(settings), bank, llm_breaker(settings, redis))
     reviews = ReviewActivities(bank)
+    voice = VoiceActivities(build_tts(settings))
     return Worker(
         client,
         task_queue=task_queue or settings.interview_task_queue,
@@ -32,5 +35,6 @@ def interview_worker(
             activities.write_report,
             activities.write_hint,
             reviews.review_code,
+            voice.speak_reply,
         ],
     )

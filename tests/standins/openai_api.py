@@ -25,6 +25,7 @@ class Behaviour:
     chat_content: str = '{"covered": [], "score": 0, "feedback": "", "acknowledgement": "Thanks.", "follow_up": ""}'
     status: int = 200  # anything else: every call answers with this status and an OpenAI-style error
     chat_delay_seconds: float = 0.0  # a slow provider: chat completions answer this late
+    speech_status: int = 200  # text-to-speech alone failing with this status
     requests: list[tuple[str, Any]] = field(default_factory=list)
     chat_arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each chat request
 
@@ -87,8 +88,8 @@ def build_app(behaviour: Behaviour) -> web.Application:
     async def speech(request: web.Request) -> web.Response:
         body = await request.json()
         behaviour.requests.append(("speech", body))
-        if behaviour.status != 200:
-            return _error(behaviour.status)
+        if behaviour.status != 200 or behaviour.speech_status != 200:
+            return _error(behaviour.status if behaviour.status != 200 else behaviour.speech_status)
         return web.Response(body=_silence_wav(), content_type="audio/wav")
 
     async def transcriptions(request: web.Request) -> web.Response:
