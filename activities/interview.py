@@ -59,6 +59,8 @@ PRACTICE = {
     "time_complexity": "Replace nested loops with a dict or a sort, and state the complexity out loud.",
     "variable_naming": "Name variables after what they hold (`bracket`, not `c`).",
     "code_structure": "Split long functions into small named steps.",
+    "space_complexity": "Walk sequences with an index instead of slicing copies, and say how much memory you use.",
+    "input_validation": "Decide what empty or unusual input should return, and handle it before the main loop.",
     "star": "Tell stories with STAR: the situation, your task, what you did, and the result.",
 }
 STRONG_SCORE = 4.0

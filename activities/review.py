@@ -87,6 +87,8 @@ def build_review(question: BankQuestion, submission: ReviewInput, run: RunResult
                 )
                 if outcome.error["type"] == "IndexError":
                     signals.add("off_by_one")
+                if category[outcome.name] == "edge_cases":
+                    signals.add("input_validation")  # an unusual input crashed the code instead of being handled
     static_findings, static_suggestions, static_signals = _static_review(submission.code)
     findings += static_findings
     suggestions += static_suggestions
@@ -146,7 +148,19 @@ def _static_review(code: str) -> tuple[list[ReviewFinding], list[LineSuggestion]
             )
         )
         signals.add("time_complexity")
-    else:
+    copied = _copy_in_loop_line(tree)
+    if copied:
+        findings.append(
+            ReviewFinding(
+                category="complexity",
+                verdict="needs_work",
+                evidence=f"a slice copies the sequence inside a loop at line {copied}: O(n) extra memory on every "
+                "pass; walk it with an index instead",
+            )
+        )
+        suggestions.append(LineSuggestion(line=copied, message="this slice copies on every pass; keep an index"))
+        signals.add("space_complexity")
+    if not nested and not copied:
         findings.append(ReviewFinding(category="complexity", verdict="good", evidence="no nested loops"))
     uses = [(node.lineno, node.id) for node in ast.walk(tree) if isinstance(node, ast.Name) and _vague(node.id)]
     uses += [(node.lineno, node.arg) for node in ast.walk(tree) if isinstance(node, ast.arg) and _vague(node.arg)]
@@ -183,6 +197,17 @@ def _static_review(code: str) -> tuple[list[ReviewFinding], list[LineSuggestion]
 
 def _vague(name: str) -> bool:
     return len(name) == 1 and name not in CLEAR_SHORT_NAMES
+
+
+def _copy_in_loop_line(tree: ast.AST) -> int | None:
+    """The first slice taken inside a loop's body (each pass copies the sequence)."""
+    for loop in ast.walk(tree):
+        if isinstance(loop, (ast.For, ast.While)):
+            for statement in loop.body:
+                for node in ast.walk(statement):
+                    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+                        return node.lineno
+    return None
 
 
 def _nested_loop_line(tree: ast.AST) -> int | None:

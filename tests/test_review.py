@@ -104,9 +104,33 @@ async def test_a_failing_then_passing_submission_is_reviewed_from_executed_tests
         .order_by(CodeSubmission.attempt)
     )
     assert stored == [
-        {"attempt": 1, "signals": ["edge_cases", "off_by_one", "variable_naming"]},
+        {"attempt": 1, "signals": ["edge_cases", "input_validation", "off_by_one", "variable_naming"]},
         {"attempt": 2, "signals": []},
     ]
+
+
+async def test_a_copy_made_on_every_pass_is_flagged_for_memory(api: Client) -> None:
+    room_id, auth = await room_at_coding_stage(api)
+    copying = (
+        "def is_valid(text):\n"
+        "    pairs = {')': '(', ']': '[', '}': '{'}\n"
+        "    stack = []\n"
+        "    while text:\n"
+        "        bracket, text = text[0], text[1:]\n"
+        "        if bracket in pairs:\n"
+        "            if not stack or stack.pop() != pairs[bracket]:\n"
+        "                return False\n"
+        "        else:\n"
+        "            stack.append(bracket)\n"
+        "    return not stack\n"
+    )
+    review = await job_result(api, f"/rooms/{room_id}/ai/review", auth, {"code": copying})
+    assert review["passed"] == review["total"]  # correct, but wasteful
+    complexity = next(f for f in review["findings"] if f["category"] == "complexity")
+    assert complexity["verdict"] == "needs_work"
+    assert complexity["evidence"].startswith("a slice copies the sequence inside a loop at line 5")
+    stored = await CodeSubmission.select(CodeSubmission.signals).where(CodeSubmission.room == room_id).first()
+    assert stored is not None and stored["signals"] == ["space_complexity"]
 
 
 async def test_hostile_code_is_contained_and_the_worker_keeps_reviewing(api: Client) -> None:

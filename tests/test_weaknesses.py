@@ -25,7 +25,7 @@ async def test_weaknesses_add_up_over_interviews_and_show_their_trend(api: Clien
     report = (await api.get("/users/me/ai/weaknesses", headers=auth)).json()
     assert report["interviews"] == 2
     found = {w["category"]: w for w in report["weaknesses"]}
-    assert set(found) == {"communication", "edge_cases", "off_by_one", "variable_naming"}
+    assert set(found) == {"communication", "edge_cases", "input_validation", "off_by_one", "variable_naming"}
     communication = found["communication"]
     # intro, behavioural and the second knowledge answer (the first is the strong one the helper gives)
     assert communication["count"] == 3 and communication["sessions"] == 1
