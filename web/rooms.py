@@ -363,7 +363,6 @@ class RoomController(Controller):
         "/{room_id:uuid}/ai/messages/{seq:int}/audio",
         guards=[requires("transcript:read"), limited(READS)],
         operation_id="getAiMessageAudio",
-        media_type="audio/wav",
         responses={200: ResponseSpec(data_container=bytes, media_type="audio/wav", description="the spoken reply")},
     )
     async def get_message_audio(
