@@ -1,6 +1,6 @@
 # One image for the API and the Temporal worker (docker-compose.yml picks the command).
 FROM python:3.11-slim-bookworm
-RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng nodejs && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.lock requirements-models.txt ./
 RUN pip install --no-cache-dir uv==0.13.8 \

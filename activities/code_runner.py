@@ -1,9 +1,10 @@
-"""Runs a candidate's code against a question's tests in a sandboxed subprocess.
+"""Runs a candidate's code (Python or JavaScript) against a question's tests in a sandboxed subprocess.
 
 Layers, each enough against a different escape: a new network namespace with no interfaces (`unshare --net`),
 an unprivileged user (`setpriv`, when we are root), rlimits on CPU seconds, memory, processes, file size and open
 files, a wall-clock limit that kills the whole process group, an empty temporary folder as the only writable
-place, `python -I -S` (no environment, no site-packages), and an audit hook in the harness. The sandbox is refused
+place, and in the process itself: `python -I -S` (no environment, no site-packages) with an audit hook, or node
+running the code in an empty V8 context with code generation from strings disabled. The sandbox is refused
 outright (SandboxUnavailable) when the network namespace cannot be made: code never runs with network access.
 """
 
@@ -20,14 +21,22 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
-HARNESS = Path(__file__).with_name("sandbox_harness.py")
+HARNESSES = {
+    "python": Path(__file__).with_name("sandbox_harness.py"),
+    "javascript": Path(__file__).with_name("sandbox_harness.js"),
+}
+Language = Literal["python", "javascript"]
 SANDBOX_USER = "nobody"
 CPU_SECONDS = 2
 WALL_SECONDS = 5
 MEMORY_BYTES = 256 * 1024 * 1024
+# V8 reserves gigabytes of address space it never touches, so node is capped on data (what it writes), not on
+# address space, and its own heap limit sits below that cap.
+NODE_HEAP_MIB = 128
 MAX_PROCESSES = 64  # per user: with the fork audit hook, a fork bomb cannot get far even if the hook fails
 MAX_FILE_BYTES = 1024 * 1024
 MAX_OPEN_FILES = 64
@@ -36,6 +45,10 @@ MAX_OUTPUT_BYTES = 256 * 1024
 
 class SandboxUnavailable(RuntimeError):
     """This machine cannot isolate code (no network namespaces): nothing is run."""
+
+
+class LanguageUnavailable(RuntimeError):
+    """The language's runtime is not installed here (node, for JavaScript)."""
 
 
 class CodeTest(msgspec.Struct, frozen=True):
@@ -75,13 +88,14 @@ def _tool(name: str) -> str:
     return path
 
 
-def _isolation_prefix() -> list[str]:
+def _isolation_prefix(language: Language) -> list[str]:
     """The commands that wrap the interpreter: limits, then no network, then (as root) an unprivileged user."""
     # prlimit sets the limits and execs: no Python runs in the forked child (which threads would make unsafe).
+    memory = f"--as={MEMORY_BYTES}" if language == "python" else f"--data={MEMORY_BYTES}"
     limits = [
         _tool("prlimit"),
         f"--cpu={CPU_SECONDS}",
-        f"--as={MEMORY_BYTES}",
+        memory,
         f"--nproc={MAX_PROCESSES}",
         f"--fsize={MAX_FILE_BYTES}",
         f"--nofile={MAX_OPEN_FILES}",
@@ -111,16 +125,26 @@ def _sandbox_python() -> str:
     raise SandboxUnavailable("no Python interpreter that an unprivileged user may run was found")
 
 
-def run_tests(code: str, function: str, tests: list[CodeTest]) -> RunResult:
+def _interpreter(language: Language, harness: Path) -> list[str]:
+    if language == "python":
+        return [_sandbox_python(), "-I", "-S", str(harness)]
+    node = shutil.which("node", path="/usr/local/bin:/usr/bin:/bin")
+    if node is None or (os.geteuid() == 0 and not _reachable_by_others(Path(os.path.realpath(node)))):
+        raise LanguageUnavailable("node is not installed here, so JavaScript cannot be run; submit Python")
+    return [node, "--disallow-code-generation-from-strings", f"--max-old-space-size={NODE_HEAP_MIB}", str(harness)]
+
+
+def run_tests(code: str, function: str, tests: list[CodeTest], language: Language = "python") -> RunResult:
     """Blocking: call it from a thread (or the cpu task queue's worker)."""
-    prefix = _isolation_prefix()
+    prefix = _isolation_prefix(language)
     with tempfile.TemporaryDirectory(prefix="mocki-sandbox-") as work:
         work_dir = Path(work)
         (work_dir / "job.json").write_bytes(msgspec.json.encode({"code": code, "function": function, "tests": tests}))
-        shutil.copy(HARNESS, work_dir / "harness.py")
+        harness = work_dir / HARNESSES[language].name
+        shutil.copy(HARNESSES[language], harness)
         if os.geteuid() == 0:
             shutil.chown(work_dir, SANDBOX_USER)  # the sandbox user may write here and nowhere else
-        argv = [*prefix, _sandbox_python(), "-I", "-S", str(work_dir / "harness.py"), str(work_dir)]
+        argv = [*prefix, *_interpreter(language, harness), str(work_dir)]
         process = subprocess.Popen(
             argv,
             cwd=work_dir,
@@ -155,7 +179,7 @@ def _interpret(returncode: int, stdout: bytes, stderr: bytes) -> RunResult:
         output = msgspec.json.decode(last_line, type=_HarnessOutput)
     except msgspec.DecodeError:
         reason = stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit code {returncode}"]
-        if b"MemoryError" in stderr:
+        if b"MemoryError" in stderr or b"heap out of memory" in stderr:
             reason = [f"ran out of its {MEMORY_BYTES // 2**20} MiB of memory"]
         return RunResult(status="crashed", outcomes=[], detail=reason[0][:300])
     if not output.loaded:
@@ -163,5 +187,5 @@ def _interpret(returncode: int, stdout: bytes, stderr: bytes) -> RunResult:
     return RunResult(status="ran", outcomes=output.results)
 
 
-async def run_tests_async(code: str, function: str, tests: list[CodeTest]) -> RunResult:
-    return await asyncio.to_thread(run_tests, code, function, tests)
+async def run_tests_async(code: str, function: str, tests: list[CodeTest], language: Language = "python") -> RunResult:
+    return await asyncio.to_thread(run_tests, code, function, tests, language)

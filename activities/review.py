@@ -33,7 +33,7 @@ class ReviewActivities:
         if question.function is None:
             raise ValueError(f"{question.id} is not a coding question")
         tests = [CodeTest(t.name, t.args, t.expected) for t in question.tests]
-        run = await run_tests_async(submission.code, question.function, tests)
+        run = await run_tests_async(submission.code, question.function, tests, submission.language)
         review, signals = build_review(question, submission, run)
         await CodeSubmission.insert(
             CodeSubmission(
@@ -89,7 +89,9 @@ def build_review(question: BankQuestion, submission: ReviewInput, run: RunResult
                     signals.add("off_by_one")
                 if category[outcome.name] == "edge_cases":
                     signals.add("input_validation")  # an unusual input crashed the code instead of being handled
-    static_findings, static_suggestions, static_signals = _static_review(submission.code)
+    # The static look (nesting, copies, names, length) reads Python's syntax tree; other languages get the tests.
+    static = _static_review(submission.code) if submission.language == "python" else ([], [], set[str]())
+    static_findings, static_suggestions, static_signals = static
     findings += static_findings
     suggestions += static_suggestions
     signals |= static_signals

@@ -12,6 +12,7 @@ Difficulty = Literal["easy", "medium", "hard"]
 Stage = Literal["intro", "behavioural", "knowledge", "coding", "candidate_questions", "wrap_up"]
 Speaker = Literal["candidate", "ai", "human"]
 InterviewerMode = Literal["ai", "human"]
+CodeLanguage = Literal["python", "javascript"]
 # ai: the AI interviews (a person may take over); peer: people interview, the AI gives hints and reviews only.
 RoomMode = Literal["ai", "peer"]
 JobStatus = Literal["queued", "running", "completed", "failed"]
@@ -95,7 +96,8 @@ class SwitchInterviewer(Body):
 
 class SubmitCode(Body):
     code: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
-    language: Literal["python"] = "python"
+    # JavaScript runs the same tests (the function keeps the question's name); static checks are Python only.
+    language: CodeLanguage = "python"
 
 
 class AskHint(Body):
@@ -376,6 +378,7 @@ class ReviewInput(msgspec.Struct, frozen=True, kw_only=True):
     question_id: str
     attempt: int
     code: str
+    language: CodeLanguage = "python"
 
 
 class HintInput(msgspec.Struct, frozen=True, kw_only=True):

@@ -25,7 +25,12 @@ from stack.settings import Settings, SettingsError, load_settings
 from stack.supervisor import ProcessSpec, ServiceFailed, Supervisor, port_open
 
 # command -> Debian package; docker-compose only validates docker-compose.yml in the tests (no engine needed)
-SYSTEM_PACKAGES = {"redis-server": "redis-server", "espeak-ng": "espeak-ng", "docker-compose": "docker-compose"}
+SYSTEM_PACKAGES = {
+    "redis-server": "redis-server",
+    "espeak-ng": "espeak-ng",
+    "node": "nodejs",  # runs JavaScript submissions in the sandbox
+    "docker-compose": "docker-compose",
+}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -131,7 +131,7 @@ def test_the_os_layers_hold_without_the_audit_hook(listener: tuple[int, list[byt
         "print(resource.getrlimit(resource.RLIMIT_NPROC)[0])\n"
     )
     completed = subprocess.run(
-        [*code_runner._isolation_prefix(), code_runner._sandbox_python(), "-I", "-S", "-c", probe],
+        [*code_runner._isolation_prefix("python"), code_runner._sandbox_python(), "-I", "-S", "-c", probe],
         capture_output=True,
         text=True,
         check=True,
@@ -142,3 +142,60 @@ def test_the_os_layers_hold_without_the_audit_hook(listener: tuple[int, list[byt
     assert int(uid) != 0
     assert int(nproc) == code_runner.MAX_PROCESSES
     assert received == []
+
+
+GOOD_JS = """
+function two_sum(nums, target) {
+  const seen = new Map();
+  for (let i = 0; i < nums.length; i++) {
+    if (seen.has(target - nums[i])) return [seen.get(target - nums[i]), i];
+    seen.set(nums[i], i);
+  }
+}
+"""
+
+
+def test_javascript_runs_the_same_tests_with_the_line_of_an_exception() -> None:
+    good = run_tests(GOOD_JS, "two_sum", TWO_SUM_TESTS, "javascript")
+    assert good.status == "ran" and [o.passed for o in good.outcomes] == [True, True, True]
+    crashing = "function two_sum(nums, target) {\n  return nums.missing.length;\n}\n"
+    bad = run_tests(crashing, "two_sum", TWO_SUM_TESTS, "javascript")
+    assert bad.passed == 0
+    assert bad.outcomes[0].error == {
+        "type": "TypeError",
+        "message": "Cannot read properties of undefined (reading 'length')",
+        "line": 2,
+    }
+    wrong = run_tests("function two_sum() { return [0, 0]; }", "two_sum", TWO_SUM_TESTS, "javascript")
+    assert wrong.outcomes[0].actual == "[0,0]" and not wrong.outcomes[0].passed
+    missing = run_tests("function other() {}", "two_sum", TWO_SUM_TESTS, "javascript")
+    assert missing.status == "did_not_load" and "two_sum is not defined as a function" in (missing.detail or "")
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "status", "detail"),
+    [
+        ("endless loop", "function two_sum() { for (;;) {} }", "timed_out", "CPU"),
+        (
+            "memory hog",
+            "function two_sum() { const hog = []; for (;;) hog.push(new Array(1e6).fill(1)); }",
+            "crashed",
+            "256 MiB",
+        ),
+        (
+            "reaching the host through Function",
+            "const host = this.constructor.constructor('return process')();\nfunction two_sum() { return host.pid; }",
+            "did_not_load",
+            "Code generation from strings disallowed",
+        ),
+        ("no require", "const fs = require('fs');\nfunction two_sum() {}", "did_not_load", "require is not defined"),
+        ("no process", "function two_sum() { return process.pid; }", "ran", None),
+    ],
+)
+def test_javascript_escapes_are_contained(name: str, code: str, status: str, detail: str | None) -> None:
+    result = run_tests(code, "two_sum", TWO_SUM_TESTS, "javascript")
+    assert result.status == status, result
+    if detail:
+        assert detail in (result.detail or ""), result
+    else:
+        assert result.outcomes[0].error and result.outcomes[0].error["message"] == "process is not defined"

@@ -183,3 +183,27 @@ async def test_a_job_polled_through_another_kind_of_route_is_not_found(api: Clie
         wrong = await api.get(f"/rooms/{room_id}/ai/{kind}/{message['job_id']}", headers=auth)
         assert wrong.status_code == 404, wrong.text
         assert f"no {kind} job" in wrong.json()["detail"]
+
+
+async def test_javascript_is_reviewed_from_the_same_tests(api: Client) -> None:
+    room_id, auth = await room_at_coding_stage(api)
+    solution = (
+        "function is_valid(text) {\n"
+        "  const pairs = { ')': '(', ']': '[', '}': '{' };\n"
+        "  const stack = [];\n"
+        "  for (const bracket of text) {\n"
+        "    if (pairs[bracket]) {\n"
+        "      if (stack.pop() !== pairs[bracket]) return false;\n"
+        "    } else {\n"
+        "      stack.push(bracket);\n"
+        "    }\n"
+        "  }\n"
+        "  return stack.length === 0;\n"
+        "}\n"
+    )
+    body = {"code": solution, "language": "javascript"}
+    review = await job_result(api, f"/rooms/{room_id}/ai/review", auth, body)
+    assert review["status"] == "ran" and review["passed"] == review["total"] == 8
+    assert {f["category"] for f in review["findings"]} == {"correctness", "edge_cases"}  # static checks: Python only
+    ruby = await api.post(f"/rooms/{room_id}/ai/review", json={"code": "puts 1", "language": "ruby"}, headers=auth)
+    assert ruby.status_code == 400

@@ -175,6 +175,10 @@ FAILURES: dict[str, tuple[FailureReason, str]] = {
         "sandbox_unavailable",
         "code cannot be run safely on this server; an operator must enable network namespaces",
     ),
+    "LanguageUnavailable": (
+        "sandbox_unavailable",
+        "JavaScript cannot be run on this server (node is not installed); submit Python instead",
+    ),
 }
 ACTIVITY_TIMED_OUT = FAILURES["APITimeoutError"]
 

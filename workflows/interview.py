@@ -55,7 +55,7 @@ DB_TIMEOUT = timedelta(seconds=10)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=10)
 # Running code is bounded by the sandbox's own limits; a retry only helps when the worker died mid-run.
 REVIEW_TIMEOUT = timedelta(seconds=30)
-REVIEW_RETRY = RetryPolicy(maximum_attempts=2, non_retryable_error_types=["SandboxUnavailable"])
+REVIEW_RETRY = RetryPolicy(maximum_attempts=2, non_retryable_error_types=["SandboxUnavailable", "LanguageUnavailable"])
 # Model calls are slow and rate-limited: a failed call is retried three times, after 5 s, 10 s and 20 s (doubling
 # from the room's `model_retry_seconds`). A rejected key is final, and so is an open circuit breaker.
 MODEL_TIMEOUT = timedelta(seconds=60)
@@ -352,7 +352,13 @@ class InterviewWorkflow:
             self._attempts[question.id] = attempt
             review = await workflow.execute_activity_method(
                 ReviewActivities.review_code,
-                ReviewInput(room_id=self._room_id, question_id=question.id, attempt=attempt, code=submission.code),
+                ReviewInput(
+                    room_id=self._room_id,
+                    question_id=question.id,
+                    attempt=attempt,
+                    code=submission.code,
+                    language=submission.language,
+                ),
                 activity_id=self._job_activity_id("review_code"),
                 start_to_close_timeout=REVIEW_TIMEOUT,
                 retry_policy=REVIEW_RETRY,
