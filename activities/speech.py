@@ -48,6 +48,7 @@ class SpeechToText(Protocol):
 
 class TextToSpeech(Protocol):
     provider: str
+    sample_rate: int  # of the WAVs it returns
 
     async def synthesize(self, text: str) -> Speech: ...
 
@@ -89,6 +90,7 @@ class FasterWhisperSTT:
 
 class EspeakTTS:
     provider = "local:espeak-ng"
+    sample_rate = 22_050  # espeak-ng's own output rate
 
     def __init__(self, voice: str = "en-us", words_per_minute: int = 165) -> None:
         self._voice = voice
@@ -131,6 +133,7 @@ class OpenAITTS:
         self._model = model
         self._voice = voice
         self.provider = f"openai:{model}"
+        self.sample_rate = 24_000  # OpenAI speech as WAV
 
     async def synthesize(self, text: str) -> Speech:
         response = await self._client.audio.speech.create(

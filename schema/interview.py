@@ -176,6 +176,7 @@ class InterviewProgress(msgspec.Struct, frozen=True, kw_only=True):
     last_review: dict[str, CodeReview]
     activities_started: int
     model_in_process: bool
+    last_said: str | None = None
 
 
 class InterviewStart(msgspec.Struct, frozen=True, kw_only=True):
@@ -293,6 +294,7 @@ class InterviewState(msgspec.Struct, frozen=True, kw_only=True):
     ended: bool
     interviewer: InterviewerMode = "ai"
     stage_deadline: str | None = None  # ISO time the current stage's budget runs out (ai rooms)
+    last_said: str | None = None  # the AI's latest words, for a voice agent joining (or rejoining) the room
 
 
 class ReportRequest(msgspec.Struct, frozen=True, kw_only=True):

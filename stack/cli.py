@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("api", help="serve the API (service URLs must be set, as `mocki up` does)")
     worker = commands.add_parser("worker", help="run the Temporal worker (service URLs must be set)")
     worker.add_argument("--ready-file", type=Path, help="touched once the worker polls its task queue")
+    agent = commands.add_parser("agent", help="run the LiveKit voice agent worker (service URLs must be set)")
+    agent.add_argument("--ready-file", type=Path, help="touched once LiveKit has registered the agent worker")
     commands.add_parser("migrate", help="apply database migrations to DATABASE_URL")
     seed_parser = commands.add_parser(
         "seed", help="load the starter question bank (migrate does it too), or import your own with --file"
@@ -63,6 +65,10 @@ def main(argv: list[str] | None = None) -> None:
             serve_api(settings)
         elif args.command == "worker":
             asyncio.run(run_worker(settings, args.ready_file))
+        elif args.command == "agent":
+            from agents.worker import run_agent
+
+            asyncio.run(run_agent(settings, external_endpoints(settings), args.ready_file))
         elif args.command == "migrate":
             asyncio.run(migrate(external_endpoints(settings).database_url))
         elif args.command == "seed":
@@ -227,7 +233,7 @@ async def run_worker(settings: Settings, ready_file: Path | None) -> None:
 
 @contextmanager
 def running_app(settings: Settings) -> Iterator[tuple[Endpoints, str]]:
-    """The embedded stack, migrated, plus the API and the worker as supervised child processes."""
+    """The embedded stack, migrated, plus the worker, the voice agent and the API as supervised child processes."""
     stack = LocalStack(settings, ports=settings.stack_ports)
     endpoints = stack.start()
     app = Supervisor(stack.data_dir / "logs")
@@ -257,6 +263,17 @@ def running_app(settings: Settings) -> Iterator[tuple[Endpoints, str]]:
                 ready_port=None,
                 env=env,
                 ready_check=ready_file.exists,
+            )
+        )
+        agent_ready = stack.data_dir / "run" / "agent.ready"
+        agent_ready.unlink(missing_ok=True)
+        app.start(
+            ProcessSpec(
+                "agent",
+                [*mocki, "agent", "--ready-file", str(agent_ready)],
+                ready_port=None,
+                env=env,
+                ready_check=agent_ready.exists,
             )
         )
         app.start(ProcessSpec("api", [*mocki, "api"], ready_port=settings.api_port, env=env))

@@ -63,3 +63,17 @@ def join_grant(
         can_publish=speaks,
         expires_at=expires.isoformat(timespec="seconds"),
     )
+
+
+async def dispatch_interviewer(*, livekit_url: str, api_key: str, api_secret: str, room_id: uuid.UUID) -> None:
+    """Ask LiveKit to send the voice interviewer (agents/worker.py) into the room, unless it already has."""
+    from agents.worker import AGENT_NAME
+
+    http_url = livekit_url.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
+    async with livekit.LiveKitAPI(http_url, api_key, api_secret) as lk:
+        await lk.room.create_room(livekit.CreateRoomRequest(name=str(room_id)))  # returns the room if it exists
+        dispatches = await lk.agent_dispatch.list_dispatch(room_name=str(room_id))
+        if not any(d.agent_name == AGENT_NAME for d in dispatches):
+            await lk.agent_dispatch.create_dispatch(
+                livekit.CreateAgentDispatchRequest(agent_name=AGENT_NAME, room=str(room_id))
+            )

@@ -7,6 +7,7 @@ import math
 import uuid
 from typing import Annotated, Any
 
+import aiohttp
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
@@ -24,6 +25,7 @@ from litestar.status_codes import (
     HTTP_202_ACCEPTED,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
+from livekit import api as livekit
 from redis.exceptions import RedisError
 from temporalio.client import (
     Client,
@@ -64,7 +66,7 @@ from web.errors import RETRY_AFTER_SECONDS, ConflictException, room_gone
 from web.guards import Relation, capabilities_of, requires
 from web.idempotency import OPT as IDEMPOTENT
 from web.limits import AI_MESSAGE, CODE_REVIEW, HINT, READS, limited
-from web.media import JoinGrant, join_grant
+from web.media import JoinGrant, dispatch_interviewer, join_grant
 from web.replay import ReplayDetector
 from workflows.interview import InterviewWorkflow
 
@@ -313,12 +315,27 @@ class RoomController(Controller):
     ) -> JoinGrant:
         """A LiveKit token for this room only, valid to join for 10 minutes, identity = your user id.
 
-        Candidates and interviewers may speak; recruiters and admins join as hidden observers.
+        Candidates and interviewers may speak; recruiters and admins join as hidden observers. A candidate joining
+        an ai room brings the voice interviewer into it.
         """
         _require_active(request)
         me = await signed_in_account(request.user, AppUser.display_name)
         settings: Settings = state.settings
         endpoints: Endpoints = state.endpoints
+        if request.state.room_relation == "candidate" and request.state.room["mode"] == "ai":
+            # The AI interviewer joins the candidate's room (once; a rejoin finds it there).
+            try:
+                await dispatch_interviewer(
+                    livekit_url=endpoints.livekit_url,
+                    api_key=settings.livekit_api_key,
+                    api_secret=settings.livekit_api_secret,
+                    room_id=room_id,
+                )
+            except (aiohttp.ClientError, livekit.TwirpError) as exc:
+                raise ServiceUnavailableException(
+                    "the voice interviewer cannot be reached right now; try again shortly, or answer in text",
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                ) from exc
         return join_grant(
             url=settings.livekit_public_url or endpoints.livekit_url,
             api_key=settings.livekit_api_key,

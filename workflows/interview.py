@@ -110,6 +110,7 @@ class InterviewWorkflow:
         self._turn_lock = asyncio.Lock()  # one candidate turn at a time, in arrival order
         self._activities_started = 0  # numbers the activity ids of jobs
         self._model_in_process = False  # from the plan: the worker's interviewer model needs no network
+        self._last_said: str | None = None
         if start.resumed is not None:
             self._resume(start.resumed)
 
@@ -181,6 +182,7 @@ class InterviewWorkflow:
             last_review=self._last_review,
             activities_started=self._activities_started,
             model_in_process=self._model_in_process,
+            last_said=self._last_said,
         )
 
     def _resume(self, progress: InterviewProgress) -> None:
@@ -199,6 +201,7 @@ class InterviewWorkflow:
         self._last_review = dict(progress.last_review)
         self._activities_started = progress.activities_started
         self._model_in_process = progress.model_in_process
+        self._last_said = progress.last_said
 
     @workflow.update
     async def candidate_message(self, message: SendMessage) -> InterviewerReply:
@@ -422,6 +425,7 @@ class InterviewWorkflow:
             ended=self._ended,
             interviewer=self._interviewer,
             stage_deadline=deadline.isoformat() if deadline else None,
+            last_said=self._last_said,
         )
 
     @asynccontextmanager
@@ -532,6 +536,7 @@ class InterviewWorkflow:
         return self._plan[self._asked]
 
     async def _say(self, text: str, question: PlannedQuestion, *, provider: str) -> None:
+        self._last_said = text
         await self._record("ai", text, question, provider=provider)
 
     async def _record(

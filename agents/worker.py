@@ -1,0 +1,62 @@
+"""`mocki agent`: the LiveKit Agents worker. LiveKit dispatches it into an ai room when the candidate joins
+(`POST /rooms/{id}/join`); the LiveKit room name is the room id, which is also its workflow id."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+from livekit.agents import AgentServer, AgentSession, JobContext, JobExecutorType, inference
+
+from activities.speech import build_stt, build_tts
+from agents.interviewer import InterviewerAgent, WorkflowInterviewer, interview_handle
+from agents.voice import RecognisedSpeech, SpokenVoice
+from stack.services import Endpoints
+from stack.settings import Settings
+from stack.temporal import connect
+
+AGENT_NAME = "mocki-interviewer"
+
+
+def agent_server(settings: Settings, endpoints: Endpoints) -> AgentServer:
+    stt, tts = build_stt(settings), build_tts(settings)  # loaded once per process, shared by its rooms
+
+    async def interview(ctx: JobContext) -> None:
+        await ctx.connect()
+        client = await connect(endpoints.temporal_address, settings.temporal_namespace)
+        handle = interview_handle(client, ctx.room.name)
+        session: AgentSession[None] = AgentSession(
+            vad=inference.VAD(),
+            stt=RecognisedSpeech(stt),
+            tts=SpokenVoice(tts),
+            llm=WorkflowInterviewer(handle),
+        )
+        await session.start(agent=InterviewerAgent(handle), room=ctx.room)
+
+    server = AgentServer(
+        ws_url=endpoints.livekit_url,
+        api_key=settings.livekit_api_key,
+        api_secret=settings.livekit_api_secret,
+        # Rooms share this process's models (faster-whisper is ~75 MB): one thread each, not a process each.
+        job_executor_type=JobExecutorType.THREAD,
+        port=0,
+    )
+    server.rtc_session(interview, agent_name=AGENT_NAME)
+    return server
+
+
+async def run_agent(settings: Settings, endpoints: Endpoints, ready_file: Path | None) -> None:
+    """Serve until SIGINT/SIGTERM; `ready_file` is touched once LiveKit has registered the worker."""
+    server = agent_server(settings, endpoints)
+    if ready_file is not None:
+        server.on("worker_registered", lambda *_: ready_file.touch())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    serving = asyncio.create_task(server.run())
+    await asyncio.wait({serving, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
+    await server.aclose()
+    if serving.done():
+        serving.result()  # a worker that stopped by itself says why

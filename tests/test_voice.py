@@ -1,0 +1,155 @@
+"""A voice interview in a real LiveKit room: the agent speaks, hears the candidate and answers, through the workflow.
+
+The candidate is a livekit rtc participant: it transcribes what it hears with faster-whisper and speaks answers
+synthesised with espeak-ng. The agent is a `mocki agent` process, dispatched when the candidate joins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import signal
+import subprocess
+import sys
+import time
+import wave
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import numpy as np
+from livekit import rtc
+
+from activities.speech import EspeakTTS, FasterWhisperSTT
+from stack.services import Endpoints
+from stack.settings import Settings
+from tests.conftest import service_env, sign_up, wait_ready
+
+RATE = 16_000
+LOUD = 500  # int16 amplitude that counts as speech rather than silence
+WHISPER = FasterWhisperSTT()
+ESPEAK = EspeakTTS()
+
+
+class Candidate:
+    """A person in the room: what they hear is kept (16 kHz mono), what they say is published as a microphone."""
+
+    def __init__(self) -> None:
+        self.room = rtc.Room()
+        self.heard: list[np.ndarray] = []
+        self._source = rtc.AudioSource(RATE, 1)
+        self._listeners: set[asyncio.Task[None]] = set()
+
+    async def join(self, url: str, token: str) -> None:
+        @self.room.on("track_subscribed")
+        def _subscribed(track: rtc.Track, *_: object) -> None:
+            listener = asyncio.ensure_future(self._listen(track))
+            self._listeners.add(listener)
+            listener.add_done_callback(self._listeners.discard)
+
+        await self.room.connect(url, token)
+        microphone = rtc.LocalAudioTrack.create_audio_track("microphone", self._source)
+        options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+        await self.room.local_participant.publish_track(microphone, options)
+
+    async def _listen(self, track: rtc.Track) -> None:
+        async for event in rtc.AudioStream(track, sample_rate=RATE, num_channels=1):
+            self.heard.append(np.frombuffer(event.frame.data, dtype=np.int16).copy())
+
+    async def hear_an_utterance(self, within_seconds: float = 40) -> str:
+        """Wait for speech, then for 1.5 s of silence after it; what was said, transcribed."""
+        self.heard.clear()
+        deadline, spoke, quiet_since = time.monotonic() + within_seconds, False, None
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            recent = np.concatenate(self.heard[-10:]) if self.heard else np.zeros(0, dtype=np.int16)
+            loud = bool(recent.size) and int(np.abs(recent).max()) > LOUD
+            spoke = spoke or loud
+            quiet_since = None if loud else (quiet_since or time.monotonic())
+            if spoke and quiet_since and time.monotonic() - quiet_since > 1.5:
+                return await transcribe(np.concatenate(self.heard))
+        raise AssertionError(f"heard no complete utterance within {within_seconds} s")
+
+    async def say(self, text: str) -> None:
+        speech = await ESPEAK.synthesize(text)
+        with wave.open(io.BytesIO(speech.wav)) as reader:
+            samples = np.frombuffer(reader.readframes(reader.getnframes()), dtype=np.int16)
+            rate = reader.getframerate()
+        resampled = np.interp(np.arange(0, len(samples), rate / RATE), np.arange(len(samples)), samples)
+        audio = np.concatenate([resampled.astype(np.int16), np.zeros(RATE * 2, dtype=np.int16)])  # then silence
+        step = RATE // 100  # 10 ms frames, in real time
+        for start in range(0, len(audio) - step + 1, step):
+            await self._source.capture_frame(rtc.AudioFrame(audio[start : start + step].tobytes(), RATE, 1, step))
+
+
+async def transcribe(samples: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(RATE)
+        writer.writeframes(samples.astype(np.int16).tobytes())
+    return (await WHISPER.transcribe(buffer.getvalue())).text
+
+
+def start_agent(env: dict[str, str], ready: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "stack.cli", "agent", "--ready-file", str(ready)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+@asynccontextmanager
+async def voice_agent(settings: Settings, endpoints: Endpoints, tmp_path: Path) -> AsyncIterator[None]:
+    ready = tmp_path / "agent.ready"
+    agent = start_agent(service_env(settings, endpoints), ready, tmp_path / "agent.log")
+    try:
+        await wait_ready(ready)
+        yield
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        try:
+            agent.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            agent.kill()
+
+
+async def turns(api: httpx.AsyncClient, room_id: str, auth: dict[str, str]) -> list[dict[str, object]]:
+    page = await api.get(f"/rooms/{room_id}/ai/messages", params={"limit": 200}, headers=auth)
+    return page.json()["items"]  # type: ignore[no-any-return]
+
+
+async def test_the_candidate_hears_the_question_answers_by_voice_and_hears_the_reply(
+    api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
+) -> None:
+    async with voice_agent(settings, endpoints, tmp_path):
+        auth, _ = await sign_up(api)
+        room_id = (await api.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)).json()["room_id"]
+        joined = await api.post(f"/rooms/{room_id}/join", headers=auth)
+        assert joined.status_code == 201, joined.text
+        grant = joined.json()
+        candidate = Candidate()
+        await candidate.join(grant["url"], grant["token"])
+        try:
+            opening = await candidate.hear_an_utterance()
+            assert "welcome to your" in opening.lower(), opening
+
+            await candidate.say("I am a backend engineer with five years of experience in payments.")
+            for _ in range(100):
+                said = [t for t in await turns(api, room_id, auth) if t["speaker"] == "candidate"]
+                if said:
+                    break
+                await asyncio.sleep(0.3)
+            assert said and "experience" in str(said[0]["text"]).lower(), said
+
+            reply = await candidate.hear_an_utterance()
+            assert reply.strip(), "the agent did not answer by voice"
+            recorded = await turns(api, room_id, auth)
+            assert [t["speaker"] for t in recorded[:3]] == ["ai", "candidate", "ai"]
+        finally:
+            await candidate.room.disconnect()
