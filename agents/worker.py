@@ -8,6 +8,7 @@ import signal
 from pathlib import Path
 
 from livekit.agents import AgentServer, AgentSession, JobContext, JobExecutorType, inference
+from livekit.agents.voice.turn import TurnHandlingOptions
 
 from activities.speech import build_stt, build_tts
 from agents.interviewer import InterviewerAgent, WorkflowInterviewer, interview_handle
@@ -17,6 +18,20 @@ from stack.settings import Settings
 from stack.temporal import connect
 
 AGENT_NAME = "mocki-interviewer"
+# Turn-taking for interviews, where being cut off is the top complaint. The local end-of-turn model decides whether
+# a pause ends the answer: a finished sentence is answered after 0.6 s, a trailing "I would start by..." waits up
+# to 6 s. Talking over the agent stops it after 0.15 s of speech; a short "mm-hmm" resumes its sentence. No
+# speculative replies: every call to the workflow records a turn.
+INTERVIEW_TURNS: TurnHandlingOptions = {
+    "endpointing": {"min_delay": 0.6, "max_delay": 6.0},
+    "interruption": {
+        "mode": "vad",
+        "min_duration": 0.15,
+        "resume_false_interruption": True,
+        "false_interruption_timeout": 1.5,
+    },
+    "preemptive_generation": {"enabled": False},
+}
 
 
 def agent_server(settings: Settings, endpoints: Endpoints) -> AgentServer:
@@ -31,6 +46,7 @@ def agent_server(settings: Settings, endpoints: Endpoints) -> AgentServer:
             stt=RecognisedSpeech(stt),
             tts=SpokenVoice(tts),
             llm=WorkflowInterviewer(handle),
+            turn_handling={**INTERVIEW_TURNS, "turn_detection": inference.TurnDetector(version="v1-mini")},
         )
         await session.start(agent=InterviewerAgent(handle), room=ctx.room)
 

@@ -38,6 +38,7 @@ class Candidate:
     def __init__(self) -> None:
         self.room = rtc.Room()
         self.heard: list[np.ndarray] = []
+        self.heard_at: list[tuple[float, bool]] = []  # (monotonic time, loud) of every received frame
         self._source = rtc.AudioSource(RATE, 1)
         self._listeners: set[asyncio.Task[None]] = set()
 
@@ -55,7 +56,9 @@ class Candidate:
 
     async def _listen(self, track: rtc.Track) -> None:
         async for event in rtc.AudioStream(track, sample_rate=RATE, num_channels=1):
-            self.heard.append(np.frombuffer(event.frame.data, dtype=np.int16).copy())
+            samples = np.frombuffer(event.frame.data, dtype=np.int16).copy()
+            self.heard.append(samples)
+            self.heard_at.append((time.monotonic(), bool(samples.size) and int(np.abs(samples).max()) > LOUD))
 
     async def hear_an_utterance(self, within_seconds: float = 40) -> str:
         """Wait for speech, then for 1.5 s of silence after it; what was said, transcribed."""
@@ -71,16 +74,30 @@ class Candidate:
                 return await transcribe(np.concatenate(self.heard))
         raise AssertionError(f"heard no complete utterance within {within_seconds} s")
 
-    async def say(self, text: str) -> None:
-        speech = await ESPEAK.synthesize(text)
-        with wave.open(io.BytesIO(speech.wav)) as reader:
-            samples = np.frombuffer(reader.readframes(reader.getnframes()), dtype=np.int16)
-            rate = reader.getframerate()
-        resampled = np.interp(np.arange(0, len(samples), rate / RATE), np.arange(len(samples)), samples)
-        audio = np.concatenate([resampled.astype(np.int16), np.zeros(RATE * 2, dtype=np.int16)])  # then silence
+    async def say(self, *parts: str | float) -> float:
+        """Speak in real time: text is synthesised, a number is that many seconds of silence; 2 s of silence
+        follow. Returns when the first voiced frame went out."""
+        pieces = [
+            await _spoken(part) if isinstance(part, str) else np.zeros(int(RATE * part), np.int16) for part in parts
+        ]
+        audio = np.concatenate([*pieces, np.zeros(RATE * 2, dtype=np.int16)])
         step = RATE // 100  # 10 ms frames, in real time
+        first_voiced = None
         for start in range(0, len(audio) - step + 1, step):
-            await self._source.capture_frame(rtc.AudioFrame(audio[start : start + step].tobytes(), RATE, 1, step))
+            frame = audio[start : start + step]
+            if first_voiced is None and int(np.abs(frame).max()) > LOUD:
+                first_voiced = time.monotonic()
+            await self._source.capture_frame(rtc.AudioFrame(frame.tobytes(), RATE, 1, step))
+        assert first_voiced is not None
+        return first_voiced
+
+
+async def _spoken(text: str) -> np.ndarray:
+    speech = await ESPEAK.synthesize(text)
+    with wave.open(io.BytesIO(speech.wav)) as reader:
+        samples = np.frombuffer(reader.readframes(reader.getnframes()), dtype=np.int16)
+        rate = reader.getframerate()
+    return np.interp(np.arange(0, len(samples), rate / RATE), np.arange(len(samples)), samples).astype(np.int16)
 
 
 async def transcribe(samples: np.ndarray) -> str:
@@ -151,5 +168,51 @@ async def test_the_candidate_hears_the_question_answers_by_voice_and_hears_the_r
             assert reply.strip(), "the agent did not answer by voice"
             recorded = await turns(api, room_id, auth)
             assert [t["speaker"] for t in recorded[:3]] == ["ai", "candidate", "ai"]
+        finally:
+            await candidate.room.disconnect()
+
+
+async def candidate_in_voice_room(api: httpx.AsyncClient) -> tuple[Candidate, str, dict[str, str]]:
+    auth, _ = await sign_up(api)
+    room_id = (await api.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)).json()["room_id"]
+    joined = await api.post(f"/rooms/{room_id}/join", headers=auth)
+    assert joined.status_code == 201, joined.text
+    candidate = Candidate()
+    await candidate.join(joined.json()["url"], joined.json()["token"])
+    return candidate, room_id, auth
+
+
+async def test_a_pause_mid_answer_is_waited_out_and_talking_over_the_agent_stops_it(
+    api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
+) -> None:
+    async with voice_agent(settings, endpoints, tmp_path):
+        candidate, room_id, auth = await candidate_in_voice_room(api)
+        try:
+            await candidate.hear_an_utterance()
+            # A trailing, unfinished sentence and 2.5 s of thinking: still one answer.
+            await candidate.say("I would start with", 2.5, "a hash map, because lookups take constant time.")
+            for _ in range(100):
+                answers = [t for t in await turns(api, room_id, auth) if t["speaker"] == "candidate"]
+                if answers:
+                    break
+                await asyncio.sleep(0.3)
+            await asyncio.sleep(2)
+            answers = [t for t in await turns(api, room_id, auth) if t["speaker"] == "candidate"]
+            assert len(answers) == 1, answers
+            assert "start with" in str(answers[0]["text"]).lower() and "hash" in str(answers[0]["text"]).lower()
+
+            # The reply starts; the candidate talks over it and the agent goes quiet.
+            for _ in range(200):
+                if candidate.heard_at and candidate.heard_at[-1][1]:
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.5)  # well into the reply
+            started = await candidate.say("Sorry, can I add something about collisions here?")
+            assert any(loud for at, loud in candidate.heard_at if started - 0.3 < at < started), "it was not talking"
+            stopped = next((at for at, loud in reversed(candidate.heard_at) if loud and at < started + 3), started)
+            loud_after = [at for at, loud in candidate.heard_at if loud and started + 0.3 < at < started + 1.5]
+            assert not loud_after, f"the agent kept talking {loud_after[-1] - started:.2f} s after the barge-in"
+            assert stopped - started <= 0.3, f"the agent stopped {stopped - started:.3f} s after the barge-in"
+            print(f"barge-in: the agent's audio stopped {1000 * (stopped - started):.0f} ms after the candidate spoke")
         finally:
             await candidate.room.disconnect()
