@@ -216,3 +216,44 @@ async def test_a_pause_mid_answer_is_waited_out_and_talking_over_the_agent_stops
             print(f"barge-in: the agent's audio stopped {1000 * (stopped - started):.0f} ms after the candidate spoke")
         finally:
             await candidate.room.disconnect()
+
+
+async def test_a_restarted_agent_continues_the_same_interview(
+    api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
+) -> None:
+    env = service_env(settings, endpoints)
+    first = start_agent(env, tmp_path / "first.ready", tmp_path / "first.log")
+    second = None
+    try:
+        await wait_ready(tmp_path / "first.ready")
+        candidate, room_id, auth = await candidate_in_voice_room(api)
+        await candidate.hear_an_utterance()
+        await candidate.say("I am a backend engineer with five years of experience in payments.")
+        question = await candidate.hear_an_utterance()  # the next question
+        agent_left = asyncio.Event()
+        candidate.room.on("participant_disconnected", lambda participant: agent_left.set())
+        first.kill()  # SIGKILL: no goodbye
+        first.wait()
+        second = start_agent(env, tmp_path / "second.ready", tmp_path / "second.log")
+        await wait_ready(tmp_path / "second.ready")
+        await asyncio.wait_for(agent_left.wait(), 60)
+
+        # The candidate's page rejoins; a new agent comes and asks the workflow where the interview is.
+        rejoined = await api.post(f"/rooms/{room_id}/join", headers=auth)
+        assert rejoined.status_code == 201, rejoined.text
+        repeated = await candidate.hear_an_utterance(within_seconds=60)
+        assert set(repeated.lower().split()) & set(question.lower().split()), (question, repeated)
+        await candidate.say("Once my manager and I disagreed about a queue; I proposed Postgres and we shipped.")
+        for _ in range(100):
+            recorded = await turns(api, room_id, auth)
+            if len(recorded) >= 5:
+                break
+            await asyncio.sleep(0.3)
+        assert [t["speaker"] for t in recorded] == ["ai", "candidate", "ai", "candidate", "ai"], recorded
+        assert [t["seq"] for t in recorded] == list(range(5))
+        await candidate.room.disconnect()
+    finally:
+        for agent in (first, second):
+            if agent is not None and agent.poll() is None:
+                agent.send_signal(signal.SIGTERM)
+                agent.wait(timeout=30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 
 import msgspec
@@ -65,15 +66,37 @@ def join_grant(
     )
 
 
+# A dispatch younger than this whose agent has not joined yet is still on its way: do not send another.
+AGENT_JOINING_SECONDS = 20
+
+
 async def dispatch_interviewer(*, livekit_url: str, api_key: str, api_secret: str, room_id: uuid.UUID) -> None:
-    """Ask LiveKit to send the voice interviewer (agents/worker.py) into the room, unless it already has."""
+    """Make sure the voice interviewer (agents/worker.py) is in the room or on its way.
+
+    A candidate who rejoins after the agent died (a crashed or restarted worker) gets a fresh one, which picks up the
+    interview from its workflow; one who rejoins while the agent is there, or still joining, changes nothing.
+    """
     from agents.worker import AGENT_NAME
 
     http_url = livekit_url.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
+    room = str(room_id)
     async with livekit.LiveKitAPI(http_url, api_key, api_secret) as lk:
-        await lk.room.create_room(livekit.CreateRoomRequest(name=str(room_id)))  # returns the room if it exists
-        dispatches = await lk.agent_dispatch.list_dispatch(room_name=str(room_id))
-        if not any(d.agent_name == AGENT_NAME for d in dispatches):
-            await lk.agent_dispatch.create_dispatch(
-                livekit.CreateAgentDispatchRequest(agent_name=AGENT_NAME, room=str(room_id))
-            )
+        await lk.room.create_room(livekit.CreateRoomRequest(name=room))  # returns the room if it exists
+        present = await lk.room.list_participants(livekit.ListParticipantsRequest(room=room))
+        if any(p.kind == livekit.ParticipantInfo.Kind.AGENT for p in present.participants):
+            return
+        dispatches = [d for d in await lk.agent_dispatch.list_dispatch(room_name=room) if d.agent_name == AGENT_NAME]
+        if any(time.time() - _seconds(d.state.created_at) < AGENT_JOINING_SECONDS for d in dispatches):
+            return
+        for stale in dispatches:  # their agent has gone
+            await lk.agent_dispatch.delete_dispatch(stale.id, room)
+        await lk.agent_dispatch.create_dispatch(livekit.CreateAgentDispatchRequest(agent_name=AGENT_NAME, room=room))
+
+
+def _seconds(timestamp: int) -> float:
+    """LiveKit's dispatch timestamps, in whichever unit the server used (s, ms or ns)."""
+    if timestamp > 10**17:
+        return timestamp / 1e9
+    if timestamp > 10**11:
+        return timestamp / 1e3
+    return float(timestamp)
