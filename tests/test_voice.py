@@ -24,7 +24,7 @@ from livekit import rtc
 from activities.speech import EspeakTTS, FasterWhisperSTT
 from stack.services import Endpoints
 from stack.settings import Settings
-from tests.conftest import service_env, sign_up, wait_ready
+from tests.conftest import recruiter_room, service_env, sign_up, wait_ready
 
 RATE = 16_000
 LOUD = 500  # int16 amplitude that counts as speech rather than silence
@@ -257,3 +257,41 @@ async def test_a_restarted_agent_continues_the_same_interview(
             if agent is not None and agent.poll() is None:
                 agent.send_signal(signal.SIGTERM)
                 agent.wait(timeout=30)
+
+
+async def test_the_ai_is_silent_while_a_person_interviews_and_speaks_again_after(
+    api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
+) -> None:
+    room_id, candidate_auth, recruiter, _ = await recruiter_room(api)
+    async with voice_agent(settings, endpoints, tmp_path):
+        joined = await api.post(f"/rooms/{room_id}/join", headers=candidate_auth)
+        candidate = Candidate()
+        await candidate.join(joined.json()["url"], joined.json()["token"])
+        try:
+            await candidate.hear_an_utterance()
+            handed = await api.post(f"/rooms/{room_id}/interviewer", json={"mode": "human"}, headers=recruiter)
+            assert handed.status_code == 200, handed.text
+
+            spoke_at = await candidate.say("To the person: I rewrote our deploy pipeline last year.")
+            for _ in range(100):
+                recorded = await turns(api, room_id, candidate_auth)
+                if len(recorded) > 1:
+                    break
+                await asyncio.sleep(0.2)
+            assert [t["speaker"] for t in recorded] == ["ai", "candidate"]  # kept for the record
+            await asyncio.sleep(2)
+            assert not [at for at, loud in candidate.heard_at if loud and at > spoke_at], "the AI spoke while muted"
+
+            back = await api.post(f"/rooms/{room_id}/interviewer", json={"mode": "ai"}, headers=recruiter)
+            assert back.status_code == 200, back.text
+            await candidate.say("At the time our team was late, so I proposed a smaller scope and we shipped.")
+            reply = await candidate.hear_an_utterance()
+            assert reply.strip()
+            assert [t["speaker"] for t in await turns(api, room_id, candidate_auth)] == [
+                "ai",
+                "candidate",
+                "candidate",
+                "ai",
+            ]
+        finally:
+            await candidate.room.disconnect()
