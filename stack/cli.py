@@ -254,28 +254,18 @@ def running_app(settings: Settings) -> Iterator[tuple[Endpoints, str]]:
             "LIVEKIT_URL": endpoints.livekit_url,
         }
         mocki = [sys.executable, "-m", "stack.cli"]
-        ready_file = stack.data_dir / "run" / "worker.ready"
-        ready_file.unlink(missing_ok=True)
-        app.start(
-            ProcessSpec(
-                "worker",
-                [*mocki, "worker", "--ready-file", str(ready_file)],
-                ready_port=None,
-                env=env,
-                ready_check=ready_file.exists,
+        for command in ("worker", "agent"):  # each touches its ready file once it serves
+            ready_file = stack.data_dir / "run" / f"{command}.ready"
+            ready_file.unlink(missing_ok=True)
+            app.start(
+                ProcessSpec(
+                    command,
+                    [*mocki, command, "--ready-file", str(ready_file)],
+                    ready_port=None,
+                    env=env,
+                    ready_check=ready_file.exists,
+                )
             )
-        )
-        agent_ready = stack.data_dir / "run" / "agent.ready"
-        agent_ready.unlink(missing_ok=True)
-        app.start(
-            ProcessSpec(
-                "agent",
-                [*mocki, "agent", "--ready-file", str(agent_ready)],
-                ready_port=None,
-                env=env,
-                ready_check=agent_ready.exists,
-            )
-        )
         app.start(ProcessSpec("api", [*mocki, "api"], ready_port=settings.api_port, env=env))
         yield endpoints, settings.public_url or f"http://{settings.api_host}:{settings.api_port}"
     finally:

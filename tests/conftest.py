@@ -124,12 +124,13 @@ async def await_report(api: httpx.AsyncClient, room_id: str, auth: dict[str, str
     raise AssertionError(f"no report for room {room_id}")
 
 
-def start_worker(env: dict[str, str], ready: Path, log: Path) -> subprocess.Popen[bytes]:
-    """A `mocki worker` process of its own (env decides its task queue and providers); see wait_ready."""
+def start_worker(env: dict[str, str], ready: Path, log: Path, command: str = "worker") -> subprocess.Popen[bytes]:
+    """A `mocki worker` (or `mocki agent`) process of its own (env decides its task queue and providers); see
+    wait_ready."""
     ready.unlink(missing_ok=True)
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "stack.cli", "worker", "--ready-file", str(ready)],
+            [sys.executable, "-m", "stack.cli", command, "--ready-file", str(ready)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -10,7 +10,6 @@ import asyncio
 import io
 import signal
 import subprocess
-import sys
 import time
 import wave
 from collections.abc import AsyncIterator
@@ -24,7 +23,7 @@ from livekit import rtc
 from activities.speech import EspeakTTS, FasterWhisperSTT
 from stack.services import Endpoints
 from stack.settings import Settings
-from tests.conftest import recruiter_room, service_env, sign_up, wait_ready
+from tests.conftest import recruiter_room, service_env, sign_up, start_worker, wait_ready
 
 RATE = 16_000
 LOUD = 500  # int16 amplitude that counts as speech rather than silence
@@ -111,14 +110,7 @@ async def transcribe(samples: np.ndarray) -> str:
 
 
 def start_agent(env: dict[str, str], ready: Path, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "stack.cli", "agent", "--ready-file", str(ready)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    return start_worker(env, ready, log, command="agent")
 
 
 @asynccontextmanager
