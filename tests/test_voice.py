@@ -7,106 +7,18 @@ synthesised with espeak-ng. The agent is a `mocki agent` process, dispatched whe
 from __future__ import annotations
 
 import asyncio
-import io
 import signal
 import subprocess
-import time
-import wave
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-import numpy as np
-from livekit import rtc
 
-from activities.speech import EspeakTTS, FasterWhisperSTT
 from stack.services import Endpoints
 from stack.settings import Settings
+from stack.voice_candidate import Candidate
 from tests.conftest import recruiter_room, service_env, sign_up, start_worker, wait_ready
-
-RATE = 16_000
-LOUD = 500  # int16 amplitude that counts as speech rather than silence
-WHISPER = FasterWhisperSTT()
-ESPEAK = EspeakTTS()
-
-
-class Candidate:
-    """A person in the room: what they hear is kept (16 kHz mono), what they say is published as a microphone."""
-
-    def __init__(self) -> None:
-        self.room = rtc.Room()
-        self.heard: list[np.ndarray] = []
-        self.heard_at: list[tuple[float, bool]] = []  # (monotonic time, loud) of every received frame
-        self._source = rtc.AudioSource(RATE, 1)
-        self._listeners: set[asyncio.Task[None]] = set()
-
-    async def join(self, url: str, token: str) -> None:
-        @self.room.on("track_subscribed")
-        def _subscribed(track: rtc.Track, *_: object) -> None:
-            listener = asyncio.ensure_future(self._listen(track))
-            self._listeners.add(listener)
-            listener.add_done_callback(self._listeners.discard)
-
-        await self.room.connect(url, token)
-        microphone = rtc.LocalAudioTrack.create_audio_track("microphone", self._source)
-        options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
-        await self.room.local_participant.publish_track(microphone, options)
-
-    async def _listen(self, track: rtc.Track) -> None:
-        async for event in rtc.AudioStream(track, sample_rate=RATE, num_channels=1):
-            samples = np.frombuffer(event.frame.data, dtype=np.int16).copy()
-            self.heard.append(samples)
-            self.heard_at.append((time.monotonic(), bool(samples.size) and int(np.abs(samples).max()) > LOUD))
-
-    async def hear_an_utterance(self, within_seconds: float = 40) -> str:
-        """Wait for speech, then for 1.5 s of silence after it; what was said, transcribed."""
-        self.heard.clear()
-        deadline, spoke, quiet_since = time.monotonic() + within_seconds, False, None
-        while time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-            recent = np.concatenate(self.heard[-10:]) if self.heard else np.zeros(0, dtype=np.int16)
-            loud = bool(recent.size) and int(np.abs(recent).max()) > LOUD
-            spoke = spoke or loud
-            quiet_since = None if loud else (quiet_since or time.monotonic())
-            if spoke and quiet_since and time.monotonic() - quiet_since > 1.5:
-                return await transcribe(np.concatenate(self.heard))
-        raise AssertionError(f"heard no complete utterance within {within_seconds} s")
-
-    async def say(self, *parts: str | float) -> float:
-        """Speak in real time: text is synthesised, a number is that many seconds of silence; 2 s of silence
-        follow. Returns when the first voiced frame went out."""
-        pieces = [
-            await _spoken(part) if isinstance(part, str) else np.zeros(int(RATE * part), np.int16) for part in parts
-        ]
-        audio = np.concatenate([*pieces, np.zeros(RATE * 2, dtype=np.int16)])
-        step = RATE // 100  # 10 ms frames, in real time
-        first_voiced = None
-        for start in range(0, len(audio) - step + 1, step):
-            frame = audio[start : start + step]
-            if first_voiced is None and int(np.abs(frame).max()) > LOUD:
-                first_voiced = time.monotonic()
-            await self._source.capture_frame(rtc.AudioFrame(frame.tobytes(), RATE, 1, step))
-        assert first_voiced is not None
-        return first_voiced
-
-
-async def _spoken(text: str) -> np.ndarray:
-    speech = await ESPEAK.synthesize(text)
-    with wave.open(io.BytesIO(speech.wav)) as reader:
-        samples = np.frombuffer(reader.readframes(reader.getnframes()), dtype=np.int16)
-        rate = reader.getframerate()
-    return np.interp(np.arange(0, len(samples), rate / RATE), np.arange(len(samples)), samples).astype(np.int16)
-
-
-async def transcribe(samples: np.ndarray) -> str:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as writer:
-        writer.setnchannels(1)
-        writer.setsampwidth(2)
-        writer.setframerate(RATE)
-        writer.writeframes(samples.astype(np.int16).tobytes())
-    return (await WHISPER.transcribe(buffer.getvalue())).text
 
 
 def start_agent(env: dict[str, str], ready: Path, log: Path) -> subprocess.Popen[bytes]:
