@@ -12,6 +12,7 @@ from litestar import Response
 from litestar.exceptions import NotFoundException
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE, HTTP_504_GATEWAY_TIMEOUT
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import (
     Client,
@@ -80,13 +81,25 @@ async def poll(
         if view.status in ("completed", "failed"):
             await results.remember(redis, room_id, job_id, kind, view)
     if view.reason == "provider_unavailable":
-        retry_after = RETRY_AFTER_SECONDS
-        if breaker is not None and (circuit := await breaker.state()).retry_after_seconds:
-            retry_after = math.ceil(circuit.retry_after_seconds)
+        retry_after = await provider_paused_for(breaker) or RETRY_AFTER_SECONDS
         return Response(view, status_code=HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": str(retry_after)})
     if view.reason == "provider_timeout":
         return Response(view, status_code=HTTP_504_GATEWAY_TIMEOUT)
     return Response(view, status_code=HTTP_200_OK)
+
+
+async def provider_paused_for(breaker: CircuitBreaker | None) -> int | None:
+    """Whole seconds until the AI provider's open circuit lets calls through again; None when it is not open, or
+    when its state cannot be read (Redis unreachable: the provider is then given the benefit of the doubt)."""
+    if breaker is None:
+        return None
+    try:
+        circuit = await breaker.state()
+    except RedisError:
+        return None
+    if circuit.state != "open":
+        return None
+    return math.ceil(circuit.retry_after_seconds or RETRY_AFTER_SECONDS)
 
 
 async def _ask_temporal(  # noqa: PLR0917 - poll's own arguments, passed on

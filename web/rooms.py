@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import uuid
 from typing import Annotated, Any
 
@@ -26,7 +25,6 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 from livekit import api as livekit
-from redis.exceptions import RedisError
 from temporalio.client import (
     Client,
     WorkflowHandle,
@@ -515,14 +513,8 @@ def _require_active(request: Request[Principal, None, Any]) -> None:
 
 async def _refuse_while_provider_down(breaker: CircuitBreaker | None) -> None:
     """New AI work is refused while the provider's circuit is open, instead of queueing behind a sick provider."""
-    if breaker is None:
-        return
-    try:
-        circuit = await breaker.state()
-    except RedisError:
-        return  # the breaker cannot be read: let the job try the provider
-    if circuit.state == "open":
-        retry_after = math.ceil(circuit.retry_after_seconds or RETRY_AFTER_SECONDS)
+    retry_after = await jobs.provider_paused_for(breaker)
+    if retry_after is not None:
         raise ServiceUnavailableException(
             f"the AI provider is failing, so the AI interviewer has paused; try again in {retry_after} s",
             headers={"Retry-After": str(retry_after)},
