@@ -11,13 +11,13 @@ from livekit.agents import AgentServer, AgentSession, JobContext, JobExecutorTyp
 from livekit.agents.voice.turn import TurnHandlingOptions
 
 from activities.speech import build_stt, build_tts
+from agents import AGENT_NAME
 from agents.interviewer import InterviewerAgent, WorkflowInterviewer, interview_handle
 from agents.voice import RecognisedSpeech, SpokenVoice
 from stack.services import Endpoints
 from stack.settings import Settings
 from stack.temporal import connect
 
-AGENT_NAME = "mocki-interviewer"
 # Turn-taking for interviews, where being cut off is the top complaint. The local end-of-turn model decides whether
 # a pause ends the answer: a finished sentence is answered after 0.6 s, a trailing "I would start by..." waits up
 # to 6 s. Talking over the agent stops it after 0.15 s of speech; a short "mm-hmm" resumes its sentence. No

@@ -9,6 +9,7 @@ import uuid
 import msgspec
 from livekit import api as livekit
 
+from agents import AGENT_NAME
 from web.guards import Relation
 
 JOIN_WINDOW = dt.timedelta(minutes=10)
@@ -76,8 +77,6 @@ async def dispatch_interviewer(*, livekit_url: str, api_key: str, api_secret: st
     A candidate who rejoins after the agent died (a crashed or restarted worker) gets a fresh one, which picks up the
     interview from its workflow; one who rejoins while the agent is there, or still joining, changes nothing.
     """
-    from agents.worker import AGENT_NAME
-
     http_url = livekit_url.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
     room = str(room_id)
     async with livekit.LiveKitAPI(http_url, api_key, api_secret) as lk:
