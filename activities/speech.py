@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import shutil
 import subprocess
 import wave
@@ -78,7 +79,9 @@ class FasterWhisperSTT:
             raise ModelWeightsError(
                 f"Whisper weights in {model_dir} have SHA-256 {actual}, expected {WHISPER_SHA256}; refusing to load"
             )
-        return WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=1)
+        # Recognition sits on the voice reply's critical path: use the cores (0.65 s -> 0.48 s for a 6 s answer
+        # on 2 cores). Whisper runs only after the candidate stops, when nothing else in the room is busy.
+        return WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=min(4, os.cpu_count() or 1))
 
     def _transcribe(self, wav: bytes) -> str:
         segments, _info = self._model.transcribe(io.BytesIO(wav), language="en", beam_size=1, vad_filter=False)

@@ -13,15 +13,16 @@ from livekit.agents.voice.turn import TurnHandlingOptions
 from activities.speech import build_stt, build_tts
 from agents import AGENT_NAME
 from agents.interviewer import InterviewerAgent, WorkflowInterviewer, interview_handle
+from agents.turns import InterviewTurnDetector
 from agents.voice import RecognisedSpeech, SpokenVoice
 from stack.services import Endpoints
 from stack.settings import Settings
 from stack.temporal import connect
 
-# Turn-taking for interviews, where being cut off is the top complaint. The local end-of-turn model decides whether
-# a pause ends the answer: a finished sentence is answered after 0.6 s, a trailing "I would start by..." waits up
-# to 6 s. Talking over the agent stops it after 0.15 s of speech; a short "mm-hmm" resumes its sentence. No
-# speculative replies: every call to the workflow records a turn.
+# Turn-taking for interviews, where being cut off is the top complaint. The transcript decides whether a pause ends
+# the answer (agents/turns.py): a finished sentence is answered after 0.6 s, a trailing "I would start by..." or a
+# "let me think" waits up to 6 s. Talking over the agent stops it after 0.15 s of speech; a short "mm-hmm" resumes
+# its sentence. No speculative replies: every call to the workflow records a turn.
 INTERVIEW_TURNS: TurnHandlingOptions = {
     "endpointing": {"min_delay": 0.6, "max_delay": 6.0},
     "interruption": {
@@ -46,7 +47,7 @@ def agent_server(settings: Settings, endpoints: Endpoints) -> AgentServer:
             stt=RecognisedSpeech(stt),
             tts=SpokenVoice(tts),
             llm=WorkflowInterviewer(handle),
-            turn_handling={**INTERVIEW_TURNS, "turn_detection": inference.TurnDetector(version="v1-mini")},
+            turn_handling={**INTERVIEW_TURNS, "turn_detection": InterviewTurnDetector()},
         )
         await session.start(agent=InterviewerAgent(handle), room=ctx.room)
 

@@ -28,8 +28,10 @@ class Candidate:
         self.room = rtc.Room()
         self.heard: list[np.ndarray] = []
         self.heard_at: list[tuple[float, bool]] = []  # (monotonic time, loud) of every received frame
-        self._source = rtc.AudioSource(RATE, 1)
+        # A short queue: a frame is captured when it is sent, so `last_voiced_at` is when the room got it.
+        self._source = rtc.AudioSource(RATE, 1, queue_size_ms=40)
         self._listeners: set[asyncio.Task[None]] = set()
+        self.last_voiced_at = 0.0  # when the last voiced frame of the latest `say` went out
 
     async def join(self, url: str, token: str) -> None:
         @self.room.on("track_subscribed")
@@ -74,11 +76,27 @@ class Candidate:
         first_voiced = None
         for start in range(0, len(audio) - step + 1, step):
             frame = audio[start : start + step]
-            if first_voiced is None and int(np.abs(frame).max()) > LOUD:
-                first_voiced = time.monotonic()
+            if int(np.abs(frame).max()) > LOUD:
+                first_voiced = first_voiced or time.monotonic()
+                self.last_voiced_at = time.monotonic()
             await self._source.capture_frame(rtc.AudioFrame(frame.tobytes(), RATE, 1, step))
         assert first_voiced is not None
         return first_voiced
+
+    async def reply_latency(self, within_seconds: float = 30) -> float:
+        """Voice to voice: seconds from the last voiced frame of the latest `say` to the first loud frame heard
+        after it; returns once the reply has ended (1.5 s of silence)."""
+        deadline = time.monotonic() + within_seconds
+        while time.monotonic() < deadline:
+            first = next((at for at, loud in self.heard_at if loud and at > self.last_voiced_at), None)
+            if first is not None:
+                while time.monotonic() < deadline:
+                    last_loud = next(at for at, loud in reversed(self.heard_at) if loud)
+                    if time.monotonic() - last_loud > 1.5:
+                        return first - self.last_voiced_at
+                    await asyncio.sleep(0.1)
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no reply within {within_seconds} s")
 
 
 async def _spoken(text: str) -> np.ndarray:

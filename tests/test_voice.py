@@ -93,8 +93,10 @@ async def test_a_pause_mid_answer_is_waited_out_and_talking_over_the_agent_stops
         candidate, room_id, auth = await candidate_in_voice_room(api)
         try:
             await candidate.hear_an_utterance()
-            # A trailing, unfinished sentence and 2.5 s of thinking: still one answer.
-            await candidate.say("I would start with", 2.5, "a hash map, because lookups take constant time.")
+            # Thinking aloud, then a trailing, unfinished sentence, each followed by 2.5 s of silence: one answer.
+            await candidate.say(
+                "Hmm, let me think.", 2.5, "I would start with", 2.5, "a hash map, because lookups take constant time."
+            )
             for _ in range(100):
                 answers = [t for t in await turns(api, room_id, auth) if t["speaker"] == "candidate"]
                 if answers:
@@ -103,7 +105,8 @@ async def test_a_pause_mid_answer_is_waited_out_and_talking_over_the_agent_stops
             await asyncio.sleep(2)
             answers = [t for t in await turns(api, room_id, auth) if t["speaker"] == "candidate"]
             assert len(answers) == 1, answers
-            assert "start with" in str(answers[0]["text"]).lower() and "hash" in str(answers[0]["text"]).lower()
+            said = str(answers[0]["text"]).lower()
+            assert "think" in said and "start with" in said and "hash" in said, said
 
             # The reply starts; the candidate talks over it and the agent goes quiet.
             for _ in range(200):
