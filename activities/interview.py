@@ -38,6 +38,7 @@ from schema.interview import (
     TurnOutcome,
     TurnRecord,
     TurnRequest,
+    VoiceMetricsRecord,
     Weakness,
 )
 from schema.tables import CodeSubmission, InterviewContext, Room, TranscriptTurn
@@ -105,6 +106,15 @@ class InterviewActivities:
                 tokens=self._tokens.count(line(turn.speaker, turn.text)),
             )
         ).on_conflict(target=(TranscriptTurn.room, TranscriptTurn.seq), action="DO NOTHING")
+
+    @activity.defn
+    async def record_voice_metrics(self, record: VoiceMetricsRecord) -> None:
+        """Keep how a spoken reply came about with the reply itself (idempotent: the same figures overwrite)."""
+        await TranscriptTurn.update({TranscriptTurn.voice: msgspec.json.encode(record.metrics).decode()}).where(
+            (TranscriptTurn.room == record.room_id)
+            & (TranscriptTurn.seq == record.seq)
+            & (TranscriptTurn.speaker == "ai")
+        )
 
     @activity.defn
     async def respond(self, request: TurnRequest) -> TurnOutcome:

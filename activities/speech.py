@@ -44,6 +44,9 @@ class Speech(msgspec.Struct, frozen=True, kw_only=True):
 class SpeechToText(Protocol):
     provider: str
 
+    async def load(self) -> None:
+        """Get ready now (weights into memory) rather than on the first utterance."""
+
     async def transcribe(self, wav: bytes) -> Transcript: ...
 
 
@@ -87,6 +90,9 @@ class FasterWhisperSTT:
         segments, _info = self._model.transcribe(io.BytesIO(wav), language="en", beam_size=1, vad_filter=False)
         return " ".join(segment.text.strip() for segment in segments).strip()
 
+    async def load(self) -> None:
+        await asyncio.to_thread(lambda: self._model)
+
     async def transcribe(self, wav: bytes) -> Transcript:
         return Transcript(text=await asyncio.to_thread(self._transcribe, wav), provider=self.provider)
 
@@ -122,6 +128,9 @@ class OpenAISTT:
         self._client = client
         self._model = model
         self.provider = f"openai:{model}"
+
+    async def load(self) -> None:
+        return None  # a remote model: nothing to load here
 
     async def transcribe(self, wav: bytes) -> Transcript:
         result = await self._client.audio.transcriptions.create(

@@ -15,6 +15,7 @@ from livekit.agents import Agent, llm
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
 from temporalio.client import Client, WorkflowHandle
 
+from agents.metrics import SpokenReplies
 from schema.interview import SendMessage
 from workflows.interview import InterviewWorkflow
 
@@ -37,6 +38,8 @@ class _TurnStream(llm.LLMStream):
         if not text:
             return
         reply = await self._model.handle.execute_update(InterviewWorkflow.candidate_message, SendMessage(text=text))
+        if reply.seq is not None:
+            self._model.replies.handed_to_speech(reply.seq, reply.text)
         # Sentence by sentence, so speech can start before the whole reply is through the pipeline.
         for n, sentence in enumerate(filter(None, _SENTENCE_END.split(reply.text))):
             self._event_ch.send_nowait(
@@ -47,9 +50,10 @@ class _TurnStream(llm.LLMStream):
 class WorkflowInterviewer(llm.LLM[None]):
     """The pipeline's "LLM": the interview workflow, which routes the turn to its agents and records both sides."""
 
-    def __init__(self, handle: WorkflowHandle[InterviewWorkflow, Any]) -> None:
+    def __init__(self, handle: WorkflowHandle[InterviewWorkflow, Any], replies: SpokenReplies) -> None:
         super().__init__()
         self.handle = handle
+        self.replies = replies
 
     @property
     def provider(self) -> str:

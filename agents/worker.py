@@ -10,13 +10,15 @@ from pathlib import Path
 from livekit.agents import AgentServer, AgentSession, JobContext, JobExecutorType, inference
 from livekit.agents.voice.turn import TurnHandlingOptions
 
-from activities.speech import build_stt, build_tts
+from activities.speech import SpeechToText, build_stt, build_tts
 from agents import AGENT_NAME
 from agents.interviewer import InterviewerAgent, WorkflowInterviewer, interview_handle
+from agents.metrics import SpokenReplies, VoiceTurnRecorder
 from agents.turns import InterviewTurnDetector
 from agents.voice import RecognisedSpeech, SpokenVoice
 from stack.services import Endpoints
 from stack.settings import Settings
+from stack.telemetry import start_metrics
 from stack.temporal import connect
 
 # Turn-taking for interviews, where being cut off is the top complaint. The transcript decides whether a pause ends
@@ -35,20 +37,23 @@ INTERVIEW_TURNS: TurnHandlingOptions = {
 }
 
 
-def agent_server(settings: Settings, endpoints: Endpoints) -> AgentServer:
-    stt, tts = build_stt(settings), build_tts(settings)  # loaded once per process, shared by its rooms
+def agent_server(settings: Settings, endpoints: Endpoints, stt: SpeechToText) -> AgentServer:
+    """`stt` is loaded once per process and shared by its rooms, like the speech synthesiser."""
+    tts = build_tts(settings)
 
     async def interview(ctx: JobContext) -> None:
         await ctx.connect()
         client = await connect(endpoints.temporal_address, settings.temporal_namespace)
         handle = interview_handle(client, ctx.room.name)
+        replies = SpokenReplies()
         session: AgentSession[None] = AgentSession(
             vad=inference.VAD(),
             stt=RecognisedSpeech(stt),
             tts=SpokenVoice(tts),
-            llm=WorkflowInterviewer(handle),
+            llm=WorkflowInterviewer(handle, replies),
             turn_handling={**INTERVIEW_TURNS, "turn_detection": InterviewTurnDetector()},
         )
+        VoiceTurnRecorder(handle, replies).attach(session)
         await session.start(agent=InterviewerAgent(handle), room=ctx.room)
 
     server = AgentServer(
@@ -65,7 +70,10 @@ def agent_server(settings: Settings, endpoints: Endpoints) -> AgentServer:
 
 async def run_agent(settings: Settings, endpoints: Endpoints, ready_file: Path | None) -> None:
     """Serve until SIGINT/SIGTERM; `ready_file` is touched once LiveKit has registered the worker."""
-    server = agent_server(settings, endpoints)
+    meters = start_metrics(settings, "mocki-agent")
+    stt = build_stt(settings)
+    await stt.load()  # before registering: the first candidate's answer is not kept waiting for weights
+    server = agent_server(settings, endpoints, stt)
     if ready_file is not None:
         server.on("worker_registered", lambda *_: ready_file.touch())
     stop = asyncio.Event()
@@ -75,5 +83,7 @@ async def run_agent(settings: Settings, endpoints: Endpoints, ready_file: Path |
     serving = asyncio.create_task(server.run())
     await asyncio.wait({serving, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
     await server.aclose()
+    if meters is not None:
+        meters.shutdown()  # flushes the last turns' figures
     if serving.done():
         serving.result()  # a worker that stopped by itself says why

@@ -76,6 +76,32 @@ class RoomView(msgspec.Struct, kw_only=True):
     your_capabilities: list[str]
 
 
+class VoiceTurnMetrics(msgspec.Struct, frozen=True, kw_only=True):
+    """How a spoken reply came about, in milliseconds, as the voice agent measured it. The span starts at the end
+    of the candidate's speech as its voice-activity detector heard it and ends when the reply's first audio frame
+    went out to the room; the stages overlap (recognition runs inside the end-of-utterance wait)."""
+
+    end_of_utterance_ms: float | None  # candidate stopped -> turn judged over (silence, recognition, endpointing)
+    stt_ms: float | None  # candidate stopped -> transcript ready
+    llm_first_token_ms: float | None  # turn sent to the interview workflow -> first words of the reply
+    tts_first_byte_ms: float | None  # first sentence sent to speech synthesis -> first audio
+    voice_to_voice_ms: float | None  # candidate stopped -> reply's first audio out
+    interrupted: bool  # the candidate talked over the reply
+    stt_provider: str
+    tts_provider: str
+
+
+class VoiceTurnMeasured(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int  # the AI turn the figures belong to
+    metrics: VoiceTurnMetrics
+
+
+class VoiceMetricsRecord(msgspec.Struct, frozen=True, kw_only=True):
+    room_id: str
+    seq: int
+    metrics: VoiceTurnMetrics
+
+
 class TranscriptEntry(msgspec.Struct, kw_only=True):
     seq: int
     speaker: Speaker
@@ -83,6 +109,7 @@ class TranscriptEntry(msgspec.Struct, kw_only=True):
     text: str
     question_id: str | None
     created_at: str
+    voice: VoiceTurnMetrics | None = None  # on AI turns spoken in a voice room
 
 
 class TranscriptPage(msgspec.Struct, kw_only=True):
@@ -273,6 +300,7 @@ class InterviewerReply(msgspec.Struct, frozen=True, kw_only=True):
     model_ms: float | None = None  # of the reply's time, how much the interviewer model itself took
     audio: SpokenReply | None = None  # when the message asked for speech and it could be made
     audio_error: str | None = None  # when it asked and speech failed: the reply still stands, as text
+    seq: int | None = None  # the reply's turn number in the transcript, when the AI said something
 
 
 class SpeakRequest(msgspec.Struct, frozen=True, kw_only=True):

@@ -59,6 +59,7 @@ class TranscriptTurn(Table):
     # On candidate turns the AI answered: the context it was shown and the whole transcript then, in tokens.
     prompt_tokens = Integer(null=True, default=None)
     transcript_tokens = Integer(null=True, default=None)
+    voice = JSONB(null=True, default=None)  # on AI turns spoken by the voice agent: schema.interview.VoiceTurnMetrics
 
 
 class InterviewContext(Table):

@@ -82,6 +82,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # An interview's workflow continues as new once its history holds this many events (Temporal suggests it
     # sooner for very large histories).
     history_event_limit: int = 2000
+    # OpenTelemetry: metrics are exported over OTLP/HTTP to this collector base URL when it is set.
+    otlp_endpoint: str | None = None
 
     def resolved_provider(self, provider: Provider) -> Literal["openai", "offline"]:
         if provider == "auto":
@@ -174,6 +176,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
         fields["gmail_api_endpoint"] = _url("GMAIL_API_ENDPOINT", value, ("http", "https"))
     if value := get("GOOGLE_REDIRECT_URI"):
         fields["google_redirect_uri"] = _url("GOOGLE_REDIRECT_URI", value, ("http", "https"))
+    if value := get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        fields["otlp_endpoint"] = _url("OTEL_EXPORTER_OTLP_ENDPOINT", value, ("http", "https")).rstrip("/")
     if value := get("MOCKI_PUBLIC_URL"):
         fields["public_url"] = _url("MOCKI_PUBLIC_URL", value, ("http", "https")).rstrip("/")
     if value := get("MOCKI_PORTS"):

@@ -9,11 +9,17 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
 
 from stack.services import Endpoints
 from stack.settings import Settings
@@ -25,10 +31,44 @@ def start_agent(env: dict[str, str], ready: Path, log: Path) -> subprocess.Popen
     return start_worker(env, ready, log, command="agent")
 
 
+class MetricsCollector(ThreadingHTTPServer):
+    """An OpenTelemetry collector's OTLP/HTTP metrics endpoint: keeps the names and points it receives."""
+
+    def __init__(self) -> None:
+        self.points: dict[str, list[float]] = {}
+        collector = self
+
+        class Receive(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                export = ExportMetricsServiceRequest.FromString(body)
+                for resource in export.resource_metrics:
+                    for scope in resource.scope_metrics:
+                        for metric in scope.metrics:
+                            sums = [point.sum for point in metric.histogram.data_points]
+                            collector.points.setdefault(metric.name, []).extend(sums)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.end_headers()
+                self.wfile.write(ExportMetricsServiceResponse().SerializeToString())
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Receive)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
 @asynccontextmanager
-async def voice_agent(settings: Settings, endpoints: Endpoints, tmp_path: Path) -> AsyncIterator[None]:
+async def voice_agent(
+    settings: Settings, endpoints: Endpoints, tmp_path: Path, **extra_env: str
+) -> AsyncIterator[None]:
     ready = tmp_path / "agent.ready"
-    agent = start_agent(service_env(settings, endpoints), ready, tmp_path / "agent.log")
+    agent = start_agent({**service_env(settings, endpoints), **extra_env}, ready, tmp_path / "agent.log")
     try:
         await wait_ready(ready)
         yield
@@ -48,7 +88,8 @@ async def turns(api: httpx.AsyncClient, room_id: str, auth: dict[str, str]) -> l
 async def test_the_candidate_hears_the_question_answers_by_voice_and_hears_the_reply(
     api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
 ) -> None:
-    async with voice_agent(settings, endpoints, tmp_path):
+    collector = MetricsCollector()
+    async with voice_agent(settings, endpoints, tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT=collector.url):
         auth, _ = await sign_up(api)
         room_id = (await api.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)).json()["room_id"]
         joined = await api.post(f"/rooms/{room_id}/join", headers=auth)
@@ -72,8 +113,26 @@ async def test_the_candidate_hears_the_question_answers_by_voice_and_hears_the_r
             assert reply.strip(), "the agent did not answer by voice"
             recorded = await turns(api, room_id, auth)
             assert [t["speaker"] for t in recorded[:3]] == ["ai", "candidate", "ai"]
+
+            # How the spoken reply came about is in the room's record, with the reply.
+            for _ in range(50):
+                voice = (await turns(api, room_id, auth))[2]["voice"]
+                if voice:
+                    break
+                await asyncio.sleep(0.2)
+            assert voice, "no voice metrics were recorded for the reply"
+            assert (
+                voice["stt_provider"] == "local:faster-whisper-tiny.en" and voice["tts_provider"] == "local:espeak-ng"
+            )
+            assert 0 < voice["stt_ms"] <= voice["end_of_utterance_ms"] < voice["voice_to_voice_ms"]
+            assert voice["llm_first_token_ms"] > 0 and voice["tts_first_byte_ms"] > 0 and not voice["interrupted"]
+            assert recorded[0]["voice"] is None and recorded[1]["voice"] is None  # the opening; the answer
         finally:
             await candidate.room.disconnect()
+    # The agent flushed its metrics on stopping: the same turn, as OpenTelemetry histograms (cumulative sums).
+    assert collector.points["mocki.voice.voice_to_voice"][-1] == voice["voice_to_voice_ms"], collector.points
+    assert {"mocki.voice.stt", "mocki.voice.llm_first_token", "mocki.voice.tts_first_byte"} <= set(collector.points)
+    collector.shutdown()
 
 
 async def candidate_in_voice_room(api: httpx.AsyncClient) -> tuple[Candidate, str, dict[str, str]]:

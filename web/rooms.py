@@ -52,6 +52,7 @@ from schema.interview import (
     SwitchInterviewer,
     TranscriptEntry,
     TranscriptPage,
+    VoiceTurnMetrics,
 )
 from schema.tables import AppUser, Question, ReplyAudio, Room, RoomInterviewer, TranscriptTurn
 from schema.tables import InterviewReport as ReportRow
@@ -366,12 +367,22 @@ class RoomController(Controller):
                 TranscriptTurn.text,
                 TranscriptTurn.question_id,
                 TranscriptTurn.created_at,
+                TranscriptTurn.voice,
             )
             .where((TranscriptTurn.room == room_id) & (TranscriptTurn.seq > cursor))
             .order_by(TranscriptTurn.seq)
             .limit(limit + 1)
         )
-        items = [TranscriptEntry(**{**row, "created_at": row["created_at"].isoformat()}) for row in rows[:limit]]
+        items = [
+            TranscriptEntry(
+                **{
+                    **row,
+                    "created_at": row["created_at"].isoformat(),
+                    "voice": msgspec.json.decode(row["voice"], type=VoiceTurnMetrics) if row["voice"] else None,
+                }
+            )
+            for row in rows[:limit]
+        ]
         return TranscriptPage(items=items, next_cursor=items[-1].seq if len(rows) > limit else None)
 
     @get(

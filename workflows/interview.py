@@ -48,6 +48,8 @@ with workflow.unsafe.imports_passed_through():
         TurnOutcome,
         TurnRecord,
         TurnRequest,
+        VoiceMetricsRecord,
+        VoiceTurnMeasured,
     )
 
 # Database writes are quick and idempotent: retry them soon and often.
@@ -214,8 +216,10 @@ class InterviewWorkflow:
                 )
             said_before = self._next_seq
             reply = await self._handle_message(question, message)
-            if message.speak and reply.text and self._next_seq > said_before:
-                reply = await self._with_audio(reply, seq=self._next_seq - 1)
+            if reply.text and self._next_seq > said_before:
+                reply = msgspec.structs.replace(reply, seq=self._next_seq - 1)
+                if message.speak:
+                    reply = await self._with_audio(reply, seq=self._next_seq - 1)
             return reply
 
     async def _handle_message(self, question: PlannedQuestion, message: SendMessage) -> InterviewerReply:
@@ -401,6 +405,19 @@ class InterviewWorkflow:
         self._refuse_unless_coding(NO_CODING_FOR_HINT)
         if self._asked and self._hints.get(self._plan[self._asked - 1].id, 0) >= HINT_LEVELS:
             raise ValueError(f"all {HINT_LEVELS} hints for this question are used")
+
+    @workflow.signal
+    async def voice_turn_measured(self, measured: VoiceTurnMeasured) -> None:
+        """The voice agent's figures for a reply it spoke, kept with that turn (the room's record)."""
+        if not 0 <= measured.seq < self._next_seq:
+            workflow.logger.warning("voice metrics for unknown turn %s ignored", measured.seq)
+            return
+        await workflow.execute_local_activity_method(
+            InterviewActivities.record_voice_metrics,
+            VoiceMetricsRecord(room_id=self._room_id, seq=measured.seq, metrics=measured.metrics),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
 
     @workflow.signal
     def end(self) -> None:

@@ -31,6 +31,7 @@ def interview_worker(
         activities=[
             activities.plan_interview,
             activities.record_turn,
+            activities.record_voice_metrics,
             activities.respond,
             activities.write_report,
             activities.write_hint,
