@@ -17,7 +17,7 @@ import re
 import msgspec
 
 from activities.question_bank import BankQuestion
-from schema.interview import AgentName, AnswerEvaluation, Intent, Stage
+from schema.interview import AgentName, AnswerEvaluation, CheckInReason, CodeReview, Intent, Stage
 
 # Short turns only: a long answer that happens to contain "what do you mean" is still an answer.
 MAX_REQUEST_WORDS = 20
@@ -53,7 +53,13 @@ class Route(msgspec.Struct, frozen=True):
     agent: AgentName
 
 
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+
+
 def route(stage: Stage, text: str) -> Route:
+    # While coding, a request usually ends a stretch of thinking aloud: its last sentence is what was asked.
+    if stage == "coding" and _HINT.search(_SENTENCES.split(text.strip())[-1]):
+        return Route("hint_request", "coding")
     if len(text.split()) <= MAX_REQUEST_WORDS:
         if _HINT.search(text):
             return Route("hint_request", "coding")
@@ -90,6 +96,34 @@ Return JSON: `covered` = the rubric key points the answer really explains (names
 `acknowledgement` = one short, neutral spoken sentence before the next question (no score, no praise inflation),
 `follow_up` = one short question probing the most important missing point, using the candidate's own words where
 possible, or "" when nothing important is missing."""
+
+
+# While the candidate codes, thinking aloud is not a turn; words addressed to the interviewer are.
+_ADDRESSES_INTERVIEWER = re.compile(
+    r"\?\s*$|\b(hint|i'?m (done|finished|stuck)|i think (that'?s it|i'?m done)|(can|could|would) you|"
+    r"what do you think|does (this|that) (look|make sense)|is (this|that) (right|ok(ay)?))\b",
+    re.IGNORECASE,
+)
+CHECK_IN_PROVIDER = "mocki:coding-check-in"  # rules over the workflow's test results, not a model
+
+
+def addresses_the_interviewer(text: str) -> bool:
+    """During coding: is this a question or request for the interviewer, rather than thinking aloud?"""
+    return bool(_ADDRESSES_INTERVIEWER.search(text.strip()))
+
+
+def coding_check_in(reason: CheckInReason, review: CodeReview | None) -> str:
+    """What the coding agent says when it speaks up unasked: about the tests just run, or after a long silence."""
+    if reason == "idle":
+        return "How's it going? Talk me through where you are, and I can give you a hint if you'd like."
+    if review is None:
+        return "I see you ran the tests. Submit the code when you'd like me to look at the results with you."
+    if review.status != "ran":
+        return "The code didn't run this time. Want to talk through the error together?"
+    if review.passed == review.total:
+        return f"All {review.total} tests pass. Walk me through the time and space complexity."
+    failing = next(test.name for test in review.tests if not test.passed)
+    return f"{review.passed} of {review.total} tests pass; {failing} fails. What do you think is happening there?"
 
 
 def system_prompt(agent: AgentName) -> str:

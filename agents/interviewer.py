@@ -11,11 +11,13 @@ import asyncio
 import re
 from typing import Any
 
-from livekit.agents import Agent, llm
+from livekit.agents import llm
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
 from temporalio.client import Client, WorkflowHandle
 
-from agents.metrics import SpokenReplies
+from agents.coding import CodingFloor
+from agents.fillers import Acknowledgements
+from agents.metrics import SampleClock, SpokenReplies, TimedVoice
 from schema.interview import SendMessage
 from workflows.interview import InterviewWorkflow
 
@@ -37,14 +39,34 @@ class _TurnStream(llm.LLMStream):
         text = (said[-1].text_content or "").strip() if said else ""  # type: ignore[union-attr]
         if not text:
             return
-        reply = await self._model.handle.execute_update(InterviewWorkflow.candidate_message, SendMessage(text=text))
+        floor, acks = self._model.floor, self._model.acknowledgements
+        code = floor.code if floor is not None and floor.coding else None
+        prepared = acks.turn_taken() if acks is not None else None
+        answering = asyncio.ensure_future(
+            self._model.handle.execute_update(InterviewWorkflow.candidate_message, SendMessage(text=text, code=code))
+        )
+        said_first = ""
+        late_in = acks.seconds_until_late() if acks is not None else None
+        if acks is not None and late_in is not None:
+            done, _ = await asyncio.wait({answering}, timeout=max(0.0, late_in))
+            if not done and await self._ai_interviewing():  # the reply would be late: acknowledge it first
+                said_first = acks.say_first(prepared) + " "
+                self._say(said_first, "acknowledgement")
+        reply = await answering
+        if floor is not None:
+            floor.entered(reply.stage)
         if reply.seq is not None:
-            self._model.replies.handed_to_speech(reply.seq, reply.text)
+            self._model.replies.handed_to_speech(reply.seq, said_first + reply.text, acknowledged=bool(said_first))
         # Sentence by sentence, so speech can start before the whole reply is through the pipeline.
         for n, sentence in enumerate(filter(None, _SENTENCE_END.split(reply.text))):
-            self._event_ch.send_nowait(
-                llm.ChatChunk(id=f"turn-{n}", delta=llm.ChoiceDelta(role="assistant", content=sentence + " "))
-            )
+            self._say(sentence + " ", f"turn-{n}")
+
+    async def _ai_interviewing(self) -> bool:
+        """A person may have taken over: then the AI says nothing, not even an acknowledgement."""
+        return (await self._model.handle.query(InterviewWorkflow.state)).interviewer == "ai"
+
+    def _say(self, text: str, chunk_id: str) -> None:
+        self._event_ch.send_nowait(llm.ChatChunk(id=chunk_id, delta=llm.ChoiceDelta(role="assistant", content=text)))
 
 
 class WorkflowInterviewer(llm.LLM[None]):
@@ -54,6 +76,8 @@ class WorkflowInterviewer(llm.LLM[None]):
         super().__init__()
         self.handle = handle
         self.replies = replies
+        self.floor: CodingFloor | None = None  # set once the session it belongs to exists
+        self.acknowledgements: Acknowledgements | None = None  # latency hiding, when enabled
 
     @property
     def provider(self) -> str:
@@ -72,9 +96,9 @@ class WorkflowInterviewer(llm.LLM[None]):
         return _TurnStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
 
 
-class InterviewerAgent(Agent):
-    def __init__(self, handle: WorkflowHandle[InterviewWorkflow, Any]) -> None:
-        super().__init__(instructions="The interview's words come from the room's InterviewWorkflow.")
+class InterviewerAgent(TimedVoice):
+    def __init__(self, handle: WorkflowHandle[InterviewWorkflow, Any], clock: SampleClock) -> None:
+        super().__init__(clock, instructions="The interview's words come from the room's InterviewWorkflow.")
         self._handle = handle
 
     async def on_enter(self) -> None:

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any
 
-from livekit.agents import AgentSession, ConversationItemAddedEvent, llm
+import numpy as np
+from livekit import rtc
+from livekit.agents import Agent, AgentSession, ConversationItemAddedEvent, ModelSettings, llm, stt
 from opentelemetry import metrics
 from temporalio.client import WorkflowHandle
 
@@ -34,6 +38,68 @@ _STAGES = {
 }
 
 
+LOUD = 500  # int16 amplitude that counts as voice rather than silence or line noise
+
+
+def _loud(frame: rtc.AudioFrame) -> bool:
+    samples = np.frombuffer(frame.data, dtype=np.int16)
+    return bool(samples.size) and int(np.abs(samples).max()) > LOUD
+
+
+class SampleClock:
+    """Voice to voice as the agent hears and speaks it: from the last voiced sample it received to the first
+    non-silent sample of its next speech (wall-clock seconds, like livekit-agents' own timestamps)."""
+
+    def __init__(self) -> None:
+        self.last_voiced_in: float | None = None
+        self._speeches: deque[tuple[float, float | None]] = deque(maxlen=20)  # (first sound out, voice to voice)
+        self.on_frame: Callable[[rtc.AudioFrame, bool], None] | None = None  # sees each input frame, and if voiced
+
+    async def listen(self, audio: AsyncIterable[rtc.AudioFrame]) -> AsyncIterator[rtc.AudioFrame]:
+        async for frame in audio:
+            voiced = _loud(frame)
+            if voiced:
+                self.last_voiced_in = time.time()
+            if self.on_frame is not None:
+                self.on_frame(frame, voiced)
+            yield frame
+
+    async def speak(self, audio: AsyncIterable[rtc.AudioFrame]) -> AsyncIterator[rtc.AudioFrame]:
+        """One speech's frames, on their way out; its first loud frame is timed."""
+        sounded = False
+        async for frame in audio:
+            if not sounded and _loud(frame):
+                sounded, now = True, time.time()
+                since = None if self.last_voiced_in is None else now - self.last_voiced_in
+                self._speeches.append((now, since))
+            yield frame
+
+    def voice_to_voice(self, started_speaking_at: float | None) -> float | None:
+        """The figure for the speech that started playing at `started_speaking_at` (livekit's report of it)."""
+        if started_speaking_at is None:
+            return None
+        after = [(sounded, since) for sounded, since in self._speeches if sounded >= started_speaking_at - 0.05]
+        return min(after)[1] if after else None
+
+
+class TimedVoice(Agent):
+    """An agent whose speech in and out passes the clock on its way (recognition and synthesis unchanged)."""
+
+    def __init__(self, clock: SampleClock, *, instructions: str) -> None:
+        super().__init__(instructions=instructions)
+        self.clock = clock
+
+    async def stt_node(
+        self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings
+    ) -> AsyncIterator[stt.SpeechEvent | str]:
+        async for event in Agent.default.stt_node(self, self.clock.listen(audio), model_settings):
+            yield event
+
+    async def tts_node(self, text: AsyncIterable[str], model_settings: ModelSettings) -> AsyncIterator[rtc.AudioFrame]:
+        async for frame in self.clock.speak(Agent.default.tts_node(self, text, model_settings)):
+            yield frame
+
+
 def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(1000 * seconds, 1)
 
@@ -47,25 +113,29 @@ class SpokenReplies:
     to its transcript turn. A reply cut off before any audio is never heard: it is passed over."""
 
     def __init__(self) -> None:
-        self._pending: deque[tuple[int, str]] = deque(maxlen=20)
+        self._pending: deque[tuple[int, str, bool]] = deque(maxlen=20)
 
-    def handed_to_speech(self, seq: int, text: str) -> None:
-        self._pending.append((seq, _words(text)))
+    def handed_to_speech(self, seq: int, text: str, *, acknowledged: bool) -> None:
+        self._pending.append((seq, _words(text), acknowledged))
 
-    def heard(self, spoken: str) -> int | None:
+    def heard(self, spoken: str) -> tuple[int, bool] | None:
+        """The turn number of the reply that was spoken, and whether an acknowledgement opened it."""
         start = _words(spoken)[:60]
-        for index, (seq, text) in enumerate(self._pending):
+        for index, (seq, text, acknowledged) in enumerate(self._pending):
             if start and text.startswith(start):
                 for _ in range(index + 1):
                     self._pending.popleft()
-                return seq
+                return seq, acknowledged
         return None
 
 
 class VoiceTurnRecorder:
-    def __init__(self, handle: WorkflowHandle[InterviewWorkflow, Any], replies: SpokenReplies) -> None:
+    def __init__(
+        self, handle: WorkflowHandle[InterviewWorkflow, Any], replies: SpokenReplies, clock: SampleClock
+    ) -> None:
         self._handle = handle
         self._replies = replies
+        self._clock = clock
         self._candidate: llm.MetricsReport = {}
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -79,17 +149,19 @@ class VoiceTurnRecorder:
         if item.role == "user":
             self._candidate = item.metrics
             return
-        seq = self._replies.heard(item.text_content or "") if item.role == "assistant" else None
-        if seq is None:  # the opening question or a restated one: no candidate turn to measure from
+        heard = self._replies.heard(item.text_content or "") if item.role == "assistant" else None
+        if heard is None:  # the opening question, a check-in: no candidate turn to measure from
             return
+        seq, acknowledged = heard
         reply, candidate = item.metrics, self._candidate
         measured = VoiceTurnMetrics(
             end_of_utterance_ms=_ms(candidate.get("end_of_turn_delay")),
             stt_ms=_ms(candidate.get("transcription_delay")),
             llm_first_token_ms=_ms(reply.get("llm_node_ttft")),
             tts_first_byte_ms=_ms(reply.get("tts_node_ttfb")),
-            voice_to_voice_ms=_ms(reply.get("e2e_latency")),
+            voice_to_voice_ms=_ms(self._clock.voice_to_voice(reply.get("started_speaking_at"))),
             interrupted=item.interrupted,
+            acknowledged=acknowledged,
             stt_provider=candidate.get("stt_metadata", {}).get("model_provider", "unknown"),
             tts_provider=reply.get("tts_metadata", {}).get("model_provider", "unknown"),
         )

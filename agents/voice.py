@@ -14,7 +14,9 @@ from livekit import rtc
 from livekit.agents import LanguageCode, stt, tts, utils
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
 
-from activities.speech import SpeechToText, TextToSpeech
+from activities.speech import Speech, SpeechToText, TextToSpeech
+
+PREPARED_KEPT = 8
 
 
 class RecognisedSpeech(stt.STT[None]):
@@ -46,7 +48,7 @@ class _Utterance(tts.ChunkedStream):
         self._voice = voice
 
     async def _run(self, output_emitter: tts.AudioEmitter) -> None:
-        speech = await self._voice.engine.synthesize(self._input_text)
+        speech = self._voice.prepared(self._input_text) or await self._voice.engine.synthesize(self._input_text)
         with wave.open(io.BytesIO(speech.wav)) as reader:
             rate, channels = reader.getframerate(), reader.getnchannels()
         output_emitter.initialize(
@@ -62,10 +64,21 @@ class SpokenVoice(tts.TTS[None]):
             capabilities=tts.TTSCapabilities(streaming=False), sample_rate=engine.sample_rate, num_channels=1
         )
         self.engine = engine
+        self._ready: dict[str, Speech] = {}  # said ahead of need (acknowledgements), by text
 
     @property
     def provider(self) -> str:
         return self.engine.provider
+
+    async def prepare(self, text: str) -> None:
+        """Synthesise `text` now, so saying it later starts at once (kept for the next few sayings)."""
+        if text not in self._ready:
+            self._ready[text] = await self.engine.synthesize(text)
+            while len(self._ready) > PREPARED_KEPT:
+                del self._ready[next(iter(self._ready))]
+
+    def prepared(self, text: str) -> Speech | None:
+        return self._ready.get(text.strip())
 
     def synthesize(
         self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from livekit.agents.voice.turn import TurnHandlingOptions
 
 from activities.speech import SpeechToText, build_stt, build_tts
 from agents import AGENT_NAME
+from agents.coding import CodingFloor
+from agents.fillers import Acknowledgements
 from agents.interviewer import InterviewerAgent, WorkflowInterviewer, interview_handle
-from agents.metrics import SpokenReplies, VoiceTurnRecorder
+from agents.metrics import SampleClock, SpokenReplies, VoiceTurnRecorder
 from agents.turns import InterviewTurnDetector
 from agents.voice import RecognisedSpeech, SpokenVoice
 from stack.services import Endpoints
@@ -23,18 +26,21 @@ from stack.temporal import connect
 
 # Turn-taking for interviews, where being cut off is the top complaint. The transcript decides whether a pause ends
 # the answer (agents/turns.py): a finished sentence is answered after 0.6 s, a trailing "I would start by..." or a
-# "let me think" waits up to 6 s. Talking over the agent stops it after 0.15 s of speech; a short "mm-hmm" resumes
+# "let me think" waits up to 6 s. Talking over the agent stops it after 0.1 s of speech; a short "mm-hmm" resumes
 # its sentence. No speculative replies: every call to the workflow records a turn.
 INTERVIEW_TURNS: TurnHandlingOptions = {
     "endpointing": {"min_delay": 0.6, "max_delay": 6.0},
     "interruption": {
         "mode": "vad",
-        "min_duration": 0.15,
+        "min_duration": 0.1,
         "resume_false_interruption": True,
         "false_interruption_timeout": 1.5,
     },
     "preemptive_generation": {"enabled": False},
 }
+
+
+FULL = 0.999  # LiveKit wants a threshold below 1: the agent is full at agent_max_rooms rooms
 
 
 def agent_server(settings: Settings, endpoints: Endpoints, stt: SpeechToText) -> AgentServer:
@@ -45,16 +51,23 @@ def agent_server(settings: Settings, endpoints: Endpoints, stt: SpeechToText) ->
         await ctx.connect()
         client = await connect(endpoints.temporal_address, settings.temporal_namespace)
         handle = interview_handle(client, ctx.room.name)
-        replies = SpokenReplies()
+        replies, clock, voice = SpokenReplies(), SampleClock(), SpokenVoice(tts)
+        interviewer = WorkflowInterviewer(handle, replies)
+        interviewer.acknowledgements = Acknowledgements(
+            stt, voice, clock, late_after=settings.voice_filler_after_seconds
+        )
+        clock.on_frame = interviewer.acknowledgements.hear
         session: AgentSession[None] = AgentSession(
             vad=inference.VAD(),
             stt=RecognisedSpeech(stt),
-            tts=SpokenVoice(tts),
-            llm=WorkflowInterviewer(handle, replies),
+            tts=voice,
+            llm=interviewer,
             turn_handling={**INTERVIEW_TURNS, "turn_detection": InterviewTurnDetector()},
         )
-        VoiceTurnRecorder(handle, replies).attach(session)
-        await session.start(agent=InterviewerAgent(handle), room=ctx.room)
+        VoiceTurnRecorder(handle, replies, clock).attach(session)
+        await session.start(agent=InterviewerAgent(handle, clock), room=ctx.room)
+        interviewer.floor = CodingFloor(session, handle, idle_seconds=settings.voice_coding_idle_seconds)
+        interviewer.floor.attach(ctx.room)
 
     server = AgentServer(
         ws_url=endpoints.livekit_url,
@@ -62,6 +75,10 @@ def agent_server(settings: Settings, endpoints: Endpoints, stt: SpeechToText) ->
         api_secret=settings.livekit_api_secret,
         # Rooms share this process's models (faster-whisper is ~75 MB): one thread each, not a process each.
         job_executor_type=JobExecutorType.THREAD,
+        # Capacity is rooms, not CPU: the default (70% of the machine's CPU) marks the only agent of the embedded
+        # stack full whenever whisper runs, and LiveKit then leaves a joining candidate without an interviewer.
+        load_fnc=lambda server: len(server.active_jobs) / settings.agent_max_rooms,
+        load_threshold=FULL,
         port=0,
     )
     server.rtc_session(interview, agent_name=AGENT_NAME)
@@ -70,6 +87,9 @@ def agent_server(settings: Settings, endpoints: Endpoints, stt: SpeechToText) ->
 
 async def run_agent(settings: Settings, endpoints: Endpoints, ready_file: Path | None) -> None:
     """Serve until SIGINT/SIGTERM; `ready_file` is touched once LiveKit has registered the worker."""
+    # Rooms taken, capacity changes, check-ins and failures, for whoever reads the agent's log (no transcripts:
+    # livekit-agents logs those at DEBUG only).
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     meters = start_metrics(settings, "mocki-agent")
     stt = build_stt(settings)
     await stt.load()  # before registering: the first candidate's answer is not kept waiting for weights

@@ -17,7 +17,7 @@ CodeLanguage = Literal["python", "javascript"]
 RoomMode = Literal["ai", "peer"]
 JobStatus = Literal["queued", "running", "completed", "failed"]
 # What a candidate's turn is: an answer, or a request about the conversation itself.
-Intent = Literal["answer", "clarification", "thinking", "hint_request"]
+Intent = Literal["answer", "clarification", "thinking", "hint_request", "check_in"]
 # The specialised agents a turn is routed to (activities/specialists.py).
 AgentName = Literal["host", "behavioural", "knowledge", "coding", "question_generation", "analysis"]
 FailureReason = Literal[
@@ -87,6 +87,7 @@ class VoiceTurnMetrics(msgspec.Struct, frozen=True, kw_only=True):
     tts_first_byte_ms: float | None  # first sentence sent to speech synthesis -> first audio
     voice_to_voice_ms: float | None  # candidate stopped -> reply's first audio out
     interrupted: bool  # the candidate talked over the reply
+    acknowledged: bool = False  # a short acknowledgement opened it, the reply itself being late (agents/fillers.py)
     stt_provider: str
     tts_provider: str
 
@@ -136,6 +137,17 @@ class SendMessage(Body):
     text: MessageText
     # Also speak the reply: the result then links to its audio (a WAV), or says why there is none.
     speak: bool = False
+    # The candidate's code as it stands (the voice agent sends the room's editor): a hint asked for aloud
+    # during coding then speaks to it.
+    code: Annotated[str, msgspec.Meta(max_length=20_000)] | None = None
+
+
+# Why the voice agent speaks up during coding without being asked: tests were run, or a long silence.
+CheckInReason = Literal["tests_run", "idle"]
+
+
+class CodingCheckIn(msgspec.Struct, frozen=True, kw_only=True):
+    reason: CheckInReason
 
 
 class JobAccepted(msgspec.Struct, kw_only=True):
@@ -295,7 +307,7 @@ class InterviewerReply(msgspec.Struct, frozen=True, kw_only=True):
     provider: str
     # "human": a person is interviewing; the AI recorded the answer and stayed silent (text is empty).
     interviewer: InterviewerMode = "ai"
-    intent: Intent = "answer"  # how the candidate's turn was understood
+    intent: Intent = "answer"  # how the candidate's turn was understood; check_in: the AI spoke up unasked
     agent: AgentName | None = None  # which specialised agent answered it
     model_ms: float | None = None  # of the reply's time, how much the interviewer model itself took
     audio: SpokenReply | None = None  # when the message asked for speech and it could be made

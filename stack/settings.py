@@ -82,6 +82,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # An interview's workflow continues as new once its history holds this many events (Temporal suggests it
     # sooner for very large histories).
     history_event_limit: int = 2000
+    # Voice: during coding the agent checks in after this long without speech or edits.
+    voice_coding_idle_seconds: float = 90.0
+    # Voice: rooms one `mocki agent` process interviews at once; LiveKit sends further rooms to other agents.
+    agent_max_rooms: int = 4
+    # Voice: a reply whose first audio would come later than this after the candidate stops is preceded by a
+    # short acknowledgement; 0 turns acknowledgements off.
+    voice_filler_after_seconds: float = 1.0
     # OpenTelemetry: metrics are exported over OTLP/HTTP to this collector base URL when it is set.
     otlp_endpoint: str | None = None
 
@@ -192,6 +199,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
         ("LLM_TIMEOUT_SECONDS", "llm_timeout_seconds", 0.1),
         ("MOCKI_MODEL_RETRY_SECONDS", "model_retry_seconds", 0.1),
         ("LLM_BREAKER_COOLDOWN_SECONDS", "llm_breaker_cooldown_seconds", 1.0),
+        ("MOCKI_VOICE_CODING_IDLE_SECONDS", "voice_coding_idle_seconds", 5.0),
+        ("MOCKI_VOICE_FILLER_AFTER_SECONDS", "voice_filler_after_seconds", 0.0),
     ):
         if value := get(name):
             fields[field] = _seconds(name, value, minimum)
@@ -199,6 +208,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
         if not value.isdigit() or not 50 <= int(value) <= 50_000:
             raise SettingsError(f"MOCKI_HISTORY_EVENT_LIMIT={value!r} must be a whole number from 50 to 50000")
         fields["history_event_limit"] = int(value)
+    if value := get("MOCKI_AGENT_MAX_ROOMS"):
+        if not value.isdigit() or not 1 <= int(value) <= 100:
+            raise SettingsError(f"MOCKI_AGENT_MAX_ROOMS={value!r} must be a whole number from 1 to 100")
+        fields["agent_max_rooms"] = int(value)
     if value := get("LLM_BREAKER_FAILURES"):
         if not value.isdigit() or int(value) < 1:
             raise SettingsError(f"LLM_BREAKER_FAILURES={value!r} must be a whole number of at least 1")

@@ -29,9 +29,10 @@ class Candidate:
         self.heard: list[np.ndarray] = []
         self.heard_at: list[tuple[float, bool]] = []  # (monotonic time, loud) of every received frame
         # A short queue: a frame is captured when it is sent, so `last_voiced_at` is when the room got it.
-        self._source = rtc.AudioSource(RATE, 1, queue_size_ms=40)
+        self._source = rtc.AudioSource(RATE, 1, queue_size_ms=10)
         self._listeners: set[asyncio.Task[None]] = set()
         self.last_voiced_at = 0.0  # when the last voiced frame of the latest `say` went out
+        self._consumed = 0  # frames of `heard` already returned by hear_an_utterance
 
     async def join(self, url: str, token: str) -> None:
         @self.room.on("track_subscribed")
@@ -52,17 +53,21 @@ class Candidate:
             self.heard_at.append((time.monotonic(), bool(samples.size) and int(np.abs(samples).max()) > LOUD))
 
     async def hear_an_utterance(self, within_seconds: float = 40) -> str:
-        """Wait for speech, then for 1.5 s of silence after it; what was said, transcribed."""
-        self.heard.clear()
+        """The agent's next utterance, transcribed: what it said since the candidate last spoke (a reply may start
+        while `say` is still sending its trailing silence) and not yet returned, up to 1.5 s of silence."""
+        after_speaking = (i for i, (at, _) in enumerate(self.heard_at) if at > self.last_voiced_at)
+        start = max(self._consumed, next(after_speaking, len(self.heard_at)))
         deadline, spoke, quiet_since = time.monotonic() + within_seconds, False, None
         while time.monotonic() < deadline:
             await asyncio.sleep(0.1)
-            recent = np.concatenate(self.heard[-10:]) if self.heard else np.zeros(0, dtype=np.int16)
+            heard = self.heard[start:]
+            recent = np.concatenate(heard[-10:]) if heard else np.zeros(0, dtype=np.int16)
             loud = bool(recent.size) and int(np.abs(recent).max()) > LOUD
             spoke = spoke or loud
             quiet_since = None if loud else (quiet_since or time.monotonic())
             if spoke and quiet_since and time.monotonic() - quiet_since > 1.5:
-                return await transcribe(np.concatenate(self.heard))
+                self._consumed = start + len(heard)
+                return await transcribe(np.concatenate(heard))
         raise AssertionError(f"heard no complete utterance within {within_seconds} s")
 
     async def say(self, *parts: str | float) -> float:
@@ -97,6 +102,21 @@ class Candidate:
                     await asyncio.sleep(0.1)
             await asyncio.sleep(0.02)
         raise AssertionError(f"no reply within {within_seconds} s")
+
+    async def barge_in(self, text: str, within_seconds: float = 30) -> float:
+        """Once the agent's reply is 0.5 s under way, talk over it. Seconds from this speech's first voiced frame
+        to the last loud frame of the agent heard while it went on."""
+        deadline = time.monotonic() + within_seconds
+        while not any(loud and at > self.last_voiced_at for at, loud in self.heard_at):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the agent did not start a reply within {within_seconds} s")
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.5)
+        started = await self.say(text)
+        # The interruption lasts about 2 s; the agent's answer to it comes later than 1.5 s.
+        return (
+            max((at for at, loud in self.heard_at if loud and started <= at < started + 1.5), default=started) - started
+        )
 
 
 async def _spoken(text: str) -> np.ndarray:

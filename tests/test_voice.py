@@ -7,6 +7,8 @@ synthesised with espeak-ng. The agent is a `mocki agent` process, dispatched whe
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import signal
 import subprocess
 import threading
@@ -25,6 +27,7 @@ from stack.services import Endpoints
 from stack.settings import Settings
 from stack.voice_candidate import Candidate
 from tests.conftest import recruiter_room, service_env, sign_up, start_worker, wait_ready
+from tests.test_review import FAILS_EDGE_CASES, job_result, room_at_coding_stage
 
 
 def start_agent(env: dict[str, str], ready: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -258,5 +261,81 @@ async def test_the_ai_is_silent_while_a_person_interviews_and_speaks_again_after
                 "candidate",
                 "ai",
             ]
+        finally:
+            await candidate.room.disconnect()
+
+
+async def test_while_coding_the_agent_waits_out_silence_and_speaks_when_asked_tests_run_or_idle(
+    api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
+) -> None:
+    room_id, auth = await room_at_coding_stage(api)
+    async with voice_agent(settings, endpoints, tmp_path, MOCKI_VOICE_CODING_IDLE_SECONDS="25"):
+        joined = await api.post(f"/rooms/{room_id}/join", headers=auth)
+        candidate = Candidate()
+        await candidate.join(joined.json()["url"], joined.json()["token"])
+        try:
+            assert "bracket" in (await candidate.hear_an_utterance()).lower()  # the coding question
+            before = len(await turns(api, room_id, auth))
+
+            # Thinking aloud, then typing in silence for longer than any answer pause: not a turn.
+            spoke_at = await candidate.say("Okay, I will push the opening brackets on a stack.", 8.0)
+            await asyncio.sleep(1)
+            assert len(await turns(api, room_id, auth)) == before
+            assert not [at for at, loud in candidate.heard_at if loud and at > spoke_at], "it spoke into the silence"
+
+            # The room's editor and a test run arrive as data messages; the agent speaks to the workflow's review.
+            coding = {"topic": "mocki.coding", "reliable": True}
+            await candidate.room.local_participant.publish_data(
+                json.dumps({"type": "editor", "code": FAILS_EDGE_CASES}), **coding
+            )
+            await job_result(api, f"/rooms/{room_id}/ai/review", auth, {"code": FAILS_EDGE_CASES})
+            await candidate.room.local_participant.publish_data(json.dumps({"type": "tests_run"}), **coding)
+            assert "happening there" in (await candidate.hear_an_utterance()).lower()  # about the failing test
+            remark = (await turns(api, room_id, auth))[-1]
+            assert remark["speaker"] == "ai" and "of 8 tests pass" in str(remark["text"]), remark
+
+            # A request to the interviewer is a turn: the hint ladder, with the editor's code.
+            await candidate.say("I am stuck. Can you give me a hint?")
+            assert (await candidate.hear_an_utterance()).strip(), "no spoken hint"
+            recorded = await turns(api, room_id, auth)
+            assert [t["speaker"] for t in recorded[-2:]] == ["candidate", "ai"], recorded
+            assert "stack" in str(recorded[-2]["text"]).lower() and "hint" in str(recorded[-2]["text"]).lower()
+            assert str(recorded[-1]["text"]).startswith("Hint 1:"), recorded[-1]
+
+            # A long silence: the agent checks in.
+            assert "going" in (await candidate.hear_an_utterance(within_seconds=60)).lower()
+            assert "How's it going?" in str((await turns(api, room_id, auth))[-1]["text"])
+        finally:
+            await candidate.room.disconnect()
+
+
+async def test_a_late_reply_opens_with_an_acknowledgement_of_what_was_said_never_the_same_twice(
+    api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
+) -> None:
+    # Any reply later than 0.3 s after the candidate stops is "late": every reply here gets an acknowledgement.
+    async with voice_agent(settings, endpoints, tmp_path, MOCKI_VOICE_FILLER_AFTER_SECONDS="0.3"):
+        candidate, room_id, auth = await candidate_in_voice_room(api)
+        try:
+            await candidate.hear_an_utterance()
+            heard = []
+            for answer in (
+                "I would use a hash map for that, so lookups stay fast.",
+                "Then the hash map was kept in memory on every server.",
+            ):
+                await candidate.say(answer)
+                heard.append(re.findall(r"[a-z]+", (await candidate.hear_an_utterance()).lower()))
+            # Prepared from the partial transcript while the candidate spoke, then said first; the second answer
+            # is about the hash map too, but the same acknowledgement is never said twice in a row.
+            assert heard[0][:4] == ["right", "the", "hash", "map"], heard
+            assert heard[1][:4] != heard[0][:4], heard
+            recorded = await turns(api, room_id, auth)
+            replies = [t for t in recorded if t["speaker"] == "ai"][1:]
+            assert len(replies) == 2 and not any(str(t["text"]).startswith("Right,") for t in replies), replies
+            for _ in range(25):
+                if all(t["voice"] for t in replies):
+                    break
+                await asyncio.sleep(0.2)
+                replies = [t for t in await turns(api, room_id, auth) if t["speaker"] == "ai"][1:]
+            assert all(t["voice"] and t["voice"]["acknowledged"] for t in replies), replies
         finally:
             await candidate.room.disconnect()

@@ -20,11 +20,13 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.interview import InterviewActivities
     from activities.review import ReviewActivities
+    from activities.specialists import CHECK_IN_PROVIDER, coding_check_in
     from activities.voice import VoiceActivities
     from schema.interview import (
         AgentName,
         AskHint,
         CodeReview,
+        CodingCheckIn,
         Difficulty,
         Hint,
         HintInput,
@@ -85,6 +87,7 @@ STAGE_SHARE: dict[Stage, float] = {
 OVER_TIME = "We're at the time we set for this part, so let's move on."
 NO_CODING_FOR_CODE = "there is no coding question right now; code is reviewed during the coding stage"
 NO_CODING_FOR_HINT = "hints are for the coding question; there is none right now"
+NO_CODING_FOR_CHECK_IN = "check-ins are for the coding question; there is none right now"
 PEER_ROOM = "this is a peer room: people interview here and the AI only gives hints and code reviews"
 
 
@@ -260,7 +263,7 @@ class InterviewWorkflow:
                 retry_policy=self._model_retry,
             )
         if outcome.evaluation is None:
-            return await self._converse(question, outcome)
+            return await self._converse(question, outcome, code=message.code)
         evaluation = outcome.evaluation
         if evaluation.follow_up:
             # The question agent probes a partial answer once before the interview moves on.
@@ -313,12 +316,12 @@ class InterviewWorkflow:
             return msgspec.structs.replace(reply, audio_error=NO_AUDIO)
         return msgspec.structs.replace(reply, audio=audio)
 
-    async def _converse(self, question: PlannedQuestion, outcome: TurnOutcome) -> InterviewerReply:
+    async def _converse(self, question: PlannedQuestion, outcome: TurnOutcome, *, code: str | None) -> InterviewerReply:
         """A turn that is not an answer: a hint request on the coding question gets the next hint; a request for
         clarification or a moment to think gets the host's reply. The question stays the same."""
         if outcome.intent == "hint_request" and question.stage == "coding":
             if self._hints.get(question.id, 0) < HINT_LEVELS:
-                hint = await self._give_hint(question, code=None)
+                hint = await self._give_hint(question, code=code)
                 text = f"Hint {hint.level}: {hint.text}"
                 return self._reply(text, question, provider=hint.provider, agent="coding", intent="hint_request")
             text = f"You've used all {HINT_LEVELS} hints for this question; talk me through where you're stuck."
@@ -405,6 +408,22 @@ class InterviewWorkflow:
         self._refuse_unless_coding(NO_CODING_FOR_HINT)
         if self._asked and self._hints.get(self._plan[self._asked - 1].id, 0) >= HINT_LEVELS:
             raise ValueError(f"all {HINT_LEVELS} hints for this question are used")
+
+    @workflow.update
+    async def coding_check_in(self, check_in: CodingCheckIn) -> InterviewerReply:
+        """The voice agent speaks up during coding, unasked (tests were run, or a long silence): the coding agent's
+        remark, recorded like any other AI turn."""
+        async with self._coding_turn(NO_CODING_FOR_CHECK_IN) as question:
+            text = coding_check_in(check_in.reason, self._last_review.get(question.id))
+            await self._say(text, question, provider=CHECK_IN_PROVIDER)
+            reply = self._reply(text, question, provider=CHECK_IN_PROVIDER, agent="coding", intent="check_in")
+            return msgspec.structs.replace(reply, seq=self._next_seq - 1)
+
+    @coding_check_in.validator
+    def _accept_check_in(self, check_in: CodingCheckIn) -> None:
+        self._refuse_unless_coding(NO_CODING_FOR_CHECK_IN)
+        if self._interviewer == "human":
+            raise ValueError("a person is interviewing: the AI does not speak up")
 
     @workflow.signal
     async def voice_turn_measured(self, measured: VoiceTurnMeasured) -> None:
