@@ -8,7 +8,7 @@ import logging
 import signal
 from pathlib import Path
 
-from livekit.agents import AgentServer, AgentSession, JobContext, JobExecutorType, inference
+from livekit.agents import AgentServer, AgentSession, JobContext, JobExecutorType, inference, room_io
 from livekit.agents.voice.turn import TurnHandlingOptions
 
 from activities.speech import SpeechToText, build_stt, build_tts
@@ -17,6 +17,7 @@ from agents.coding import CodingFloor
 from agents.fillers import Acknowledgements
 from agents.interviewer import InterviewerAgent, WorkflowInterviewer, interview_handle
 from agents.metrics import SampleClock, SpokenReplies, VoiceTurnRecorder
+from agents.people import InterviewerTranscriber, the_candidate
 from agents.turns import InterviewTurnDetector
 from agents.voice import RecognisedSpeech, SpokenVoice
 from stack.services import Endpoints
@@ -65,7 +66,14 @@ def agent_server(settings: Settings, endpoints: Endpoints, stt: SpeechToText) ->
             turn_handling={**INTERVIEW_TURNS, "turn_detection": InterviewTurnDetector()},
         )
         VoiceTurnRecorder(handle, replies, clock).attach(session)
-        await session.start(agent=InterviewerAgent(handle, clock), room=ctx.room)
+        candidate = await the_candidate(ctx.room)
+        await ctx.room.local_participant.set_attributes({"role": "ai"})  # the room's page shows who is speaking
+        await session.start(
+            agent=InterviewerAgent(handle, clock),
+            room=ctx.room,
+            room_options=room_io.RoomOptions(participant_identity=candidate.identity),
+        )
+        InterviewerTranscriber(ctx.room, RecognisedSpeech(stt), handle).attach()
         interviewer.floor = CodingFloor(session, handle, idle_seconds=settings.voice_coding_idle_seconds)
         interviewer.floor.attach(ctx.room)
 

@@ -97,6 +97,12 @@ class VoiceTurnMeasured(msgspec.Struct, frozen=True, kw_only=True):
     metrics: VoiceTurnMetrics
 
 
+class PersonSaid(msgspec.Struct, frozen=True, kw_only=True):
+    """A human interviewer's words, transcribed by the voice agent for the record."""
+
+    text: str
+
+
 class VoiceMetricsRecord(msgspec.Struct, frozen=True, kw_only=True):
     room_id: str
     seq: int

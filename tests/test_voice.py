@@ -230,23 +230,38 @@ async def test_a_restarted_agent_continues_the_same_interview(
 async def test_the_ai_is_silent_while_a_person_interviews_and_speaks_again_after(
     api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
 ) -> None:
-    room_id, candidate_auth, recruiter, _ = await recruiter_room(api)
+    room_id, candidate_auth, recruiter, interviewer_auth = await recruiter_room(api)
     async with voice_agent(settings, endpoints, tmp_path):
         joined = await api.post(f"/rooms/{room_id}/join", headers=candidate_auth)
         candidate = Candidate()
         await candidate.join(joined.json()["url"], joined.json()["token"])
+        interviewer = Candidate()  # a person with a microphone, like the candidate
         try:
             await candidate.hear_an_utterance()
+            ai = [p for p in candidate.room.remote_participants.values() if p.attributes.get("role") == "ai"]
+            assert ai, "the AI interviewer is not labelled in the room"  # the page shows who is speaking
+
             handed = await api.post(f"/rooms/{room_id}/interviewer", json={"mode": "human"}, headers=recruiter)
             assert handed.status_code == 200, handed.text
+            seat = await api.post(f"/rooms/{room_id}/join", headers=interviewer_auth)
+            assert seat.status_code == 201 and seat.json()["role"] == "interviewer", seat.text
+            await interviewer.join(seat.json()["url"], seat.json()["token"])
 
-            spoke_at = await candidate.say("To the person: I rewrote our deploy pipeline last year.")
+            # The person asks, the candidate answers: both are transcribed into the one transcript.
+            await interviewer.say("Tell me about the hardest bug you fixed last year.")
             for _ in range(100):
                 recorded = await turns(api, room_id, candidate_auth)
                 if len(recorded) > 1:
                     break
                 await asyncio.sleep(0.2)
-            assert [t["speaker"] for t in recorded] == ["ai", "candidate"]  # kept for the record
+            spoke_at = await candidate.say("To the person: I rewrote our deploy pipeline last year.")
+            for _ in range(100):
+                recorded = await turns(api, room_id, candidate_auth)
+                if len(recorded) > 2:
+                    break
+                await asyncio.sleep(0.2)
+            assert [t["speaker"] for t in recorded] == ["ai", "human", "candidate"], recorded
+            assert "hardest" in str(recorded[1]["text"]).lower(), recorded[1]
             await asyncio.sleep(2)
             assert not [at for at, loud in candidate.heard_at if loud and at > spoke_at], "the AI spoke while muted"
 
@@ -257,12 +272,14 @@ async def test_the_ai_is_silent_while_a_person_interviews_and_speaks_again_after
             assert reply.strip()
             assert [t["speaker"] for t in await turns(api, room_id, candidate_auth)] == [
                 "ai",
+                "human",
                 "candidate",
                 "candidate",
                 "ai",
             ]
         finally:
             await candidate.room.disconnect()
+            await interviewer.room.disconnect()
 
 
 async def test_while_coding_the_agent_waits_out_silence_and_speaks_when_asked_tests_run_or_idle(

@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         InterviewProgress,
         InterviewStart,
         InterviewState,
+        PersonSaid,
         PlannedQuestion,
         PlanRequest,
         ReportRequest,
@@ -87,6 +88,7 @@ STAGE_SHARE: dict[Stage, float] = {
 OVER_TIME = "We're at the time we set for this part, so let's move on."
 NO_CODING_FOR_CODE = "there is no coding question right now; code is reviewed during the coding stage"
 NO_CODING_FOR_HINT = "hints are for the coding question; there is none right now"
+MAX_PERSON_TURN_CHARS = 4000  # a transcribed utterance; a candidate's typed message has the same bound
 NO_CODING_FOR_CHECK_IN = "check-ins are for the coding question; there is none right now"
 PEER_ROOM = "this is a peer room: people interview here and the AI only gives hints and code reviews"
 
@@ -424,6 +426,13 @@ class InterviewWorkflow:
         self._refuse_unless_coding(NO_CODING_FOR_CHECK_IN)
         if self._interviewer == "human":
             raise ValueError("a person is interviewing: the AI does not speak up")
+
+    @workflow.signal
+    async def person_said(self, said: PersonSaid) -> None:
+        """A human interviewer spoke (transcribed by the voice agent): their words join the one transcript."""
+        if self._ended or not self._asked or not said.text.strip():
+            return
+        await self._record("human", said.text.strip()[:MAX_PERSON_TURN_CHARS], self._plan[self._asked - 1])
 
     @workflow.signal
     async def voice_turn_measured(self, measured: VoiceTurnMeasured) -> None:
