@@ -8,20 +8,28 @@ state, so a restarted agent continues the same interview by asking the workflow 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import Any
 
 from livekit.agents import llm
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from agents.coding import CodingFloor
 from agents.fillers import Acknowledgements
 from agents.metrics import SampleClock, SpokenReplies, TimedVoice
 from schema.interview import SendMessage
-from workflows.interview import InterviewWorkflow
+from workflows.interview import ALL_ANSWERED, INTERVIEW_ENDED, InterviewWorkflow
 
-OPENING_WAIT_SECONDS = 30  # how long a fresh room may take to put its first question
+OPENING_WAIT_SECONDS = 30
+# What the voice interviewer says when the workflow refuses a turn, by the workflow's reason.
+REFUSALS_ALOUD = {
+    ALL_ANSWERED: "We've covered all my questions, thank you. End the interview when you're ready, "
+    "and your report will follow.",
+    INTERVIEW_ENDED: "This interview has ended. Thank you for your time.",
+}  # how long a fresh room may take to put its first question
+log = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -52,7 +60,14 @@ class _TurnStream(llm.LLMStream):
             if not done and await self._ai_interviewing():  # the reply would be late: acknowledge it first
                 said_first = acks.say_first(prepared) + " "
                 self._say(said_first, "acknowledgement")
-        reply = await answering
+        try:
+            reply = await answering
+        except WorkflowUpdateFailedError as refused:  # e.g. every question answered: said aloud, not recorded
+            reason = getattr(refused.cause, "message", "")
+            log.info("the workflow did not take the turn: %s", reason)
+            if reason in REFUSALS_ALOUD:
+                self._say(REFUSALS_ALOUD[reason], "refused")
+            return
         if floor is not None:
             floor.entered(reply.stage)
         if reply.seq is not None:

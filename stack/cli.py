@@ -298,10 +298,16 @@ def up(settings: Settings) -> None:
 
 
 def demo(settings: Settings) -> None:
-    from stack.demo import run_scripted_interview
+    import httpx
+
+    from stack.demo import run_scripted_interview, sign_in
+    from stack.voice_demo import voice_exchange
 
     with running_app(settings) as (endpoints, api_url):
         outcome = run_scripted_interview(api_url)
+        with httpx.Client(base_url=api_url, timeout=30) as http:
+            token = sign_in(http)
+        asyncio.run(voice_exchange(api_url, token))
         print_urls(endpoints, api_url, settings.temporal_namespace, "The demo ran on (stopped when it ends):")
         if endpoints.temporal_ui_url:
             print(

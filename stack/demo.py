@@ -72,7 +72,7 @@ class DemoOutcome:
 
 def run_scripted_interview(api_url: str) -> DemoOutcome:
     with httpx.Client(base_url=api_url, timeout=40) as http:
-        http.headers["Authorization"] = f"Bearer {_sign_in(http)}"
+        http.headers["Authorization"] = f"Bearer {sign_in(http)}"
         created = msgspec.json.decode(
             _ok(
                 http.post(
@@ -119,7 +119,7 @@ def _say(http: httpx.Client, room: str, text: str) -> InterviewerReply:
     return reply.result
 
 
-def _sign_in(http: httpx.Client) -> str:
+def sign_in(http: httpx.Client) -> str:
     """The demo candidate's access token: signed up on the first demo, signed in on the next ones."""
     signup = http.post("/auth/signup", json={**DEMO_CANDIDATE, "display_name": "Ada"})
     if signup.status_code == 409:

@@ -103,6 +103,12 @@ class Candidate:
             await asyncio.sleep(0.02)
         raise AssertionError(f"no reply within {within_seconds} s")
 
+    async def transcribe_last_reply(self) -> str:
+        """What the agent said after the candidate last spoke (once `reply_latency` has returned)."""
+        frames = zip(self.heard, self.heard_at, strict=True)
+        after = [samples for samples, (at, _) in frames if at > self.last_voiced_at]
+        return await transcribe(np.concatenate(after)) if after else ""
+
     async def barge_in(self, text: str, within_seconds: float = 30) -> float:
         """Once the agent's reply is 0.5 s under way, talk over it. Seconds from this speech's first voiced frame
         to the last loud frame of the agent heard while it went on."""

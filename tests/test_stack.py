@@ -155,6 +155,10 @@ def test_the_demo_runs_an_interview_whose_workflow_stays_visible_as_completed(tm
     assert "== Report ==" in output
     assert "scored by: offline:question-bank" in output
     assert "Interviewer: Hello Ada" in output
+    # One voice exchange in a LiveKit room, with its latency as heard and as the agent recorded it.
+    assert re.search(r"Candidate hears: .*welcome to your", output, re.IGNORECASE), output
+    assert re.search(r"Voice to voice, as the candidate heard it: \d+ ms", output), output
+    assert re.search(r"As the agent recorded it .*voice to voice \d+ ms \(local:faster-whisper", output), output
     workflow_id = re.search(r"workflows/([0-9a-f-]{36})", output)
     assert workflow_id, output
 

@@ -356,3 +356,26 @@ async def test_a_late_reply_opens_with_an_acknowledgement_of_what_was_said_never
             assert all(t["voice"] and t["voice"]["acknowledged"] for t in replies), replies
         finally:
             await candidate.room.disconnect()
+
+
+async def test_after_the_last_question_the_agent_says_the_interview_is_over(
+    api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
+) -> None:
+    auth, _ = await sign_up(api)
+    room_id = (await api.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)).json()["room_id"]
+    finished, n = False, 0
+    while not finished:  # typed answers, all the way through the plan
+        n += 1
+        finished = (await job_result(api, f"/rooms/{room_id}/ai/message", auth, {"text": f"Answer {n}."}))["finished"]
+    async with voice_agent(settings, endpoints, tmp_path):
+        joined = await api.post(f"/rooms/{room_id}/join", headers=auth)
+        candidate = Candidate()
+        await candidate.join(joined.json()["url"], joined.json()["token"])
+        try:
+            await candidate.hear_an_utterance()  # the interviewer's last words
+            recorded = len(await turns(api, room_id, auth))
+            await candidate.say("Thank you, I have nothing else to add.")
+            assert "covered all my questions" in (await candidate.hear_an_utterance()).lower()
+            assert len(await turns(api, room_id, auth)) == recorded  # refused by the workflow: nothing recorded
+        finally:
+            await candidate.room.disconnect()

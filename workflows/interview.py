@@ -86,6 +86,8 @@ STAGE_SHARE: dict[Stage, float] = {
     "candidate_questions": 0.10,
 }
 OVER_TIME = "We're at the time we set for this part, so let's move on."
+ALL_ANSWERED = "every question has been answered; end the room to get the report"
+INTERVIEW_ENDED = "the interview has ended"
 NO_CODING_FOR_CODE = "there is no coding question right now; code is reviewed during the coding stage"
 NO_CODING_FOR_HINT = "hints are for the coding question; there is none right now"
 MAX_PERSON_TURN_CHARS = 4000  # a transcribed utterance; a candidate's typed message has the same bound
@@ -215,7 +217,7 @@ class InterviewWorkflow:
         async with self._turn() as question:
             if self._finished:
                 raise ApplicationError(
-                    "every question has been answered; end the room to get the report",
+                    ALL_ANSWERED,
                     type="InterviewFinished",
                     non_retryable=True,
                 )
@@ -352,9 +354,9 @@ class InterviewWorkflow:
         if self._start.mode == "peer":
             raise ValueError(PEER_ROOM)
         if self._ended:
-            raise ValueError("the interview has ended")
+            raise ValueError(INTERVIEW_ENDED)
         if self._finished:
-            raise ValueError("every question has been answered; end the room to get the report")
+            raise ValueError(ALL_ANSWERED)
 
     @workflow.update
     async def submit_code(self, submission: SubmitCode) -> CodeReview:
@@ -483,7 +485,7 @@ class InterviewWorkflow:
         await workflow.wait_condition(lambda: self._asked > 0)
         async with self._turn_lock:
             if self._ended:
-                raise ApplicationError("the interview has ended", type="RoomEnded", non_retryable=True)
+                raise ApplicationError(INTERVIEW_ENDED, type="RoomEnded", non_retryable=True)
             yield self._plan[self._asked - 1]
 
     def _stage_deadline(self, stage: Stage) -> datetime | None:
@@ -512,7 +514,7 @@ class InterviewWorkflow:
         being planned (a request right after it was created) is let through, as it opens at its coding question;
         the handler checks once it is planned. An ai room opens with the introduction."""
         if self._ended:
-            raise ValueError("the interview has ended")
+            raise ValueError(INTERVIEW_ENDED)
         planned_stage = self._plan[self._asked - 1].stage if self._asked else None
         if planned_stage != "coding" and not (planned_stage is None and self._start.mode == "peer"):
             raise ValueError(reason)
