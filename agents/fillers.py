@@ -2,7 +2,8 @@
 from a partial transcript (about every 2 s of speech) and synthesised ahead; if the reply is not ready when its
 first audio is due (`MOCKI_VOICE_FILLER_AFTER_SECONDS` after the candidate's last voiced sample), the agent says
 the acknowledgement first, as the opening of the same speech: never two voices at once, never the same
-acknowledgement twice in a row.
+acknowledgement twice in a row. A reply that arrives within a quarter second of the turn's end needs none (the
+offline interviewer answers in about 50 ms): waiting for recognition is not hidden, the interviewer model is.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from agents.metrics import SampleClock
 from agents.voice import SpokenVoice
 
 log = logging.getLogger(__name__)
+# An acknowledgement delays the reply by its own length (most of a second), so it is said only for a reply still
+# not ready this long after the turn ended, even when the candidate stopped talking long enough ago.
+GRACE_SECONDS = 0.25
 PARTIAL_EVERY_SECONDS = 2.0
 PARTIAL_WINDOW_SECONDS = 10.0
 LEAD_IN_SECONDS = 0.3  # recognise at most the last 10 s: the acknowledgement is about what was just said
@@ -59,6 +63,9 @@ class Acknowledgements:
         self._turn = 0  # counts the candidate's turns, so a late partial never serves the next turn
         self._prepared: str | None = None
         self._last_said: str | None = None
+        # Partial transcripts cost recognition time on the same cores as the final one: they are made only while
+        # replies are slow enough to need an acknowledgement (the latest one was; at first, assume so).
+        self._replies_are_slow = True
 
     @property
     def enabled(self) -> bool:
@@ -77,7 +84,8 @@ class Acknowledgements:
         while self._buffered - self._frames[0].duration > PARTIAL_WINDOW_SECONDS:
             self._buffered -= self._frames.popleft().duration
         self._since_partial += frame.duration if voiced else 0.0
-        if self._since_partial >= PARTIAL_EVERY_SECONDS and self._recognising is None:
+        ready = self._recognising is None and self._replies_are_slow
+        if self._since_partial >= PARTIAL_EVERY_SECONDS and ready:
             self._since_partial = 0.0
             audio = rtc.combine_audio_frames(list(self._frames))
             self._recognising = asyncio.create_task(self._prepare(audio, self._turn))
@@ -95,10 +103,10 @@ class Acknowledgements:
             self._recognising = None
 
     def seconds_until_late(self) -> float | None:
-        """How long the reply may still take before its first audio is late; None when fillers are off."""
+        """How long the reply may still take before an acknowledgement goes first; None when they are off."""
         if not self.enabled or self._clock.last_voiced_in is None:
             return None
-        return self._clock.last_voiced_in + self._late_after - time.time()
+        return max(GRACE_SECONDS, self._clock.last_voiced_in + self._late_after - time.time())
 
     def turn_taken(self) -> str | None:
         """The candidate's turn is over: returns the acknowledgement prepared for it; what is heard from now on
@@ -109,6 +117,10 @@ class Acknowledgements:
         self._buffered = self._since_partial = 0.0
         self._speaking = False
         return prepared
+
+    def reply_took(self, seconds: float) -> None:
+        """How long the interviewer took to answer the latest turn."""
+        self._replies_are_slow = seconds > GRACE_SECONDS
 
     def say_first(self, prepared: str | None) -> str:
         """The acknowledgement to say now: the one prepared from the partial transcript, or a plain one."""

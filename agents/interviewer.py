@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from typing import Any
 
 from livekit.agents import llm
@@ -50,13 +51,14 @@ class _TurnStream(llm.LLMStream):
         floor, acks = self._model.floor, self._model.acknowledgements
         code = floor.code if floor is not None and floor.coding else None
         prepared = acks.turn_taken() if acks is not None else None
+        asked_at = time.monotonic()
         answering = asyncio.ensure_future(
             self._model.handle.execute_update(InterviewWorkflow.candidate_message, SendMessage(text=text, code=code))
         )
         said_first = ""
         late_in = acks.seconds_until_late() if acks is not None else None
         if acks is not None and late_in is not None:
-            done, _ = await asyncio.wait({answering}, timeout=max(0.0, late_in))
+            done, _ = await asyncio.wait({answering}, timeout=late_in)
             if not done and await self._ai_interviewing():  # the reply would be late: acknowledge it first
                 said_first = acks.say_first(prepared) + " "
                 self._say(said_first, "acknowledgement")
@@ -68,6 +70,8 @@ class _TurnStream(llm.LLMStream):
             if reason in REFUSALS_ALOUD:
                 self._say(REFUSALS_ALOUD[reason], "refused")
             return
+        if acks is not None:
+            acks.reply_took(time.monotonic() - asked_at)
         if floor is not None:
             floor.entered(reply.stage)
         if reply.seq is not None:

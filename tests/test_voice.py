@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import threading
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,7 +27,8 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from stack.services import Endpoints
 from stack.settings import Settings
 from stack.voice_candidate import Candidate
-from tests.conftest import recruiter_room, service_env, sign_up, start_worker, wait_ready
+from tests.conftest import isolated_api, recruiter_room, service_env, sign_up, start_worker, wait_ready
+from tests.standins.openai_api import Behaviour, running
 from tests.test_review import FAILS_EDGE_CASES, job_result, room_at_coding_stage
 
 
@@ -129,6 +131,7 @@ async def test_the_candidate_hears_the_question_answers_by_voice_and_hears_the_r
             )
             assert 0 < voice["stt_ms"] <= voice["end_of_utterance_ms"] < voice["voice_to_voice_ms"]
             assert voice["llm_first_token_ms"] > 0 and voice["tts_first_byte_ms"] > 0 and not voice["interrupted"]
+            assert not voice["acknowledged"]  # the offline interviewer answers at once: no filler needed
             assert recorded[0]["voice"] is None and recorded[1]["voice"] is None  # the opening; the answer
         finally:
             await candidate.room.disconnect()
@@ -326,36 +329,49 @@ async def test_while_coding_the_agent_waits_out_silence_and_speaks_when_asked_te
             await candidate.room.disconnect()
 
 
-async def test_a_late_reply_opens_with_an_acknowledgement_of_what_was_said_never_the_same_twice(
-    api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
+async def test_a_slow_model_s_reply_opens_with_an_acknowledgement_of_what_was_said_never_the_same_twice(
+    db: None, settings: Settings, endpoints: Endpoints, tmp_path: Path
 ) -> None:
-    # Any reply later than 0.3 s after the candidate stops is "late": every reply here gets an acknowledgement.
-    async with voice_agent(settings, endpoints, tmp_path, MOCKI_VOICE_FILLER_AFTER_SECONDS="0.3"):
-        candidate, room_id, auth = await candidate_in_voice_room(api)
+    # The interviewer model (OpenAI's SDK against a stand-in) takes 2 s: every reply is late.
+    behaviour = Behaviour(chat_delay_seconds=2)
+    async with running(behaviour) as base_url:
+        queue = f"slow-model-{uuid.uuid4()}"
+        slow = {"MOCKI_INTERVIEW_TASK_QUEUE": queue, "OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": base_url}
+        worker = start_worker(service_env(settings, endpoints, **slow), tmp_path / "slow.ready", tmp_path / "slow.log")
         try:
-            await candidate.hear_an_utterance()
-            heard = []
-            for answer in (
-                "I would use a hash map for that, so lookups stay fast.",
-                "Then the hash map was kept in memory on every server.",
+            await wait_ready(tmp_path / "slow.ready")
+            async with (
+                isolated_api(settings, endpoints, **slow) as isolated,
+                voice_agent(settings, endpoints, tmp_path),
             ):
-                await candidate.say(answer)
-                heard.append(re.findall(r"[a-z]+", (await candidate.hear_an_utterance()).lower()))
-            # Prepared from the partial transcript while the candidate spoke, then said first; the second answer
-            # is about the hash map too, but the same acknowledgement is never said twice in a row.
-            assert heard[0][:4] == ["right", "the", "hash", "map"], heard
-            assert heard[1][:4] != heard[0][:4], heard
-            recorded = await turns(api, room_id, auth)
-            replies = [t for t in recorded if t["speaker"] == "ai"][1:]
-            assert len(replies) == 2 and not any(str(t["text"]).startswith("Right,") for t in replies), replies
-            for _ in range(25):
-                if all(t["voice"] for t in replies):
-                    break
-                await asyncio.sleep(0.2)
-                replies = [t for t in await turns(api, room_id, auth) if t["speaker"] == "ai"][1:]
-            assert all(t["voice"] and t["voice"]["acknowledged"] for t in replies), replies
+                api = isolated.client
+                candidate, room_id, auth = await candidate_in_voice_room(api)
+                try:
+                    await candidate.hear_an_utterance()
+                    heard = []
+                    for answer in (
+                        "I would use a hash map for that, so lookups stay fast.",
+                        "Then the hash map was kept in memory on every server.",
+                    ):
+                        await candidate.say(answer)
+                        heard.append(re.findall(r"[a-z]+", (await candidate.hear_an_utterance()).lower()))
+                    # Prepared from the partial transcript while the candidate spoke, said while the model worked;
+                    # the second answer is about the hash map too, but no acknowledgement is said twice in a row.
+                    assert heard[0][:4] == ["right", "the", "hash", "map"], heard
+                    assert heard[1][:4] != heard[0][:4], heard
+                    replies = [t for t in await turns(api, room_id, auth) if t["speaker"] == "ai"][1:]
+                    assert len(replies) == 2 and not any(str(t["text"]).startswith("Right,") for t in replies)
+                    for _ in range(25):
+                        if all(t["voice"] for t in replies):
+                            break
+                        await asyncio.sleep(0.2)
+                        replies = [t for t in await turns(api, room_id, auth) if t["speaker"] == "ai"][1:]
+                    assert all(t["voice"] and t["voice"]["acknowledged"] for t in replies), replies
+                finally:
+                    await candidate.room.disconnect()
         finally:
-            await candidate.room.disconnect()
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
 
 
 async def test_after_the_last_question_the_agent_says_the_interview_is_over(
