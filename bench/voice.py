@@ -120,7 +120,7 @@ def run() -> list[tuple[str, str, str]]:
         (
             "  replies opened by an acknowledgement",
             f"{acknowledged} of {len(recorded)}",
-            "the reply itself was not ready 1 s after the candidate stopped (MOCKI_VOICE_FILLER_AFTER_SECONDS)",
+            "the reply not ready 1 s after the candidate stopped nor 0.25 s after the turn ended (agents/fillers.py)",
         ),
         (
             "barge-in: agent audio stopped",
