@@ -40,6 +40,7 @@ async def test_a_human_takes_over_and_hands_back(api: Client) -> None:
         "model_ms": None,
         "audio": None,
         "audio_error": None,
+        "seq": None,  # the AI said nothing
     }
     view = (await api.get(f"/rooms/{room_id}", headers=recruiter)).json()
     assert view["interviewer"] == "human" and view["questions_asked"] == 2
