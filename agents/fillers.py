@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 # not ready this long after the turn ended, even when the candidate stopped talking long enough ago.
 GRACE_SECONDS = 0.25
 PARTIAL_EVERY_SECONDS = 2.0
-PARTIAL_WINDOW_SECONDS = 10.0
-LEAD_IN_SECONDS = 0.3  # recognise at most the last 10 s: the acknowledgement is about what was just said
+PARTIAL_WINDOW_SECONDS = 10.0  # recognise at most the last 10 s: the acknowledgement is about what was just said
+LEAD_IN_SECONDS = 0.3  # of silence kept before the candidate starts speaking
 _PLAIN = ("Okay.", "Right.", "I see.", "Got it.", "Mm-hm, okay.", "Okay, thanks.")
 # Things worth naming back ("Right, the hash map."): what interview answers are about.
 _TOPICS = re.compile(

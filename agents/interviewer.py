@@ -23,13 +23,13 @@ from agents.metrics import SampleClock, SpokenReplies, TimedVoice
 from schema.interview import SendMessage
 from workflows.interview import ALL_ANSWERED, INTERVIEW_ENDED, InterviewWorkflow
 
-OPENING_WAIT_SECONDS = 30
+OPENING_WAIT_SECONDS = 30  # how long a fresh room may take to put its first question
 # What the voice interviewer says when the workflow refuses a turn, by the workflow's reason.
 REFUSALS_ALOUD = {
     ALL_ANSWERED: "We've covered all my questions, thank you. End the interview when you're ready, "
     "and your report will follow.",
     INTERVIEW_ENDED: "This interview has ended. Thank you for your time.",
-}  # how long a fresh room may take to put its first question
+}
 log = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
