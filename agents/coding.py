@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from livekit import rtc
-from livekit.agents import AgentSession, UserInputTranscribedEvent
+from livekit.agents import AgentSession, UserInputTranscribedEvent, UserStateChangedEvent
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from activities.specialists import addresses_the_interviewer
@@ -56,7 +56,7 @@ class CodingFloor:
 
     def attach(self, room: rtc.Room) -> None:
         self._session.on("user_input_transcribed", self._on_transcript)
-        self._session.on("user_state_changed", lambda _: self._active())
+        self._session.on("user_state_changed", self._on_user_state)
         self._session.on("agent_state_changed", lambda _: self._active())
         room.on("data_received", self._on_data)
         self._spawn(self._follow_the_interview())
@@ -73,6 +73,13 @@ class CodingFloor:
 
     def _active(self) -> None:
         self._last_activity = time.monotonic()
+
+    def _on_user_state(self, event: UserStateChangedEvent) -> None:
+        self._active()
+        # Manual turn detection also switches off livekit's barge-in; talking over the agent must still stop it.
+        if self.coding and event.new_state == "speaking" and self._session.agent_state == "speaking":
+            log.info("coding: the candidate talked over the agent; it stops")
+            self._session.interrupt()
 
     def _on_transcript(self, event: UserInputTranscribedEvent) -> None:
         self._active()

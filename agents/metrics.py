@@ -41,7 +41,7 @@ _STAGES = {
 LOUD = 500  # int16 amplitude that counts as voice rather than silence or line noise
 
 
-def _loud(frame: rtc.AudioFrame) -> bool:
+def loud(frame: rtc.AudioFrame) -> bool:
     samples = np.frombuffer(frame.data, dtype=np.int16)
     return bool(samples.size) and int(np.abs(samples).max()) > LOUD
 
@@ -57,7 +57,7 @@ class SampleClock:
 
     async def listen(self, audio: AsyncIterable[rtc.AudioFrame]) -> AsyncIterator[rtc.AudioFrame]:
         async for frame in audio:
-            voiced = _loud(frame)
+            voiced = loud(frame)
             if voiced:
                 self.last_voiced_in = time.time()
             if self.on_frame is not None:
@@ -68,7 +68,7 @@ class SampleClock:
         """One speech's frames, on their way out; its first loud frame is timed."""
         sounded = False
         async for frame in audio:
-            if not sounded and _loud(frame):
+            if not sounded and loud(frame):
                 sounded, now = True, time.time()
                 since = None if self.last_voiced_in is None else now - self.last_voiced_in
                 self._speeches.append((now, since))

@@ -8,7 +8,7 @@ import logging
 import signal
 from pathlib import Path
 
-from livekit.agents import AgentServer, AgentSession, JobContext, JobExecutorType, inference, room_io
+from livekit.agents import AgentServer, AgentSession, JobContext, JobExecutorType, room_io
 from livekit.agents.voice.turn import TurnHandlingOptions
 
 from activities.speech import SpeechToText, build_stt, build_tts
@@ -16,6 +16,7 @@ from agents import AGENT_NAME
 from agents.coding import CodingFloor
 from agents.fillers import Acknowledgements
 from agents.interviewer import InterviewerAgent, WorkflowInterviewer, interview_handle
+from agents.listening import SampleDatedVAD
 from agents.metrics import SampleClock, SpokenReplies, VoiceTurnRecorder
 from agents.people import InterviewerTranscriber, the_candidate
 from agents.turns import InterviewTurnDetector
@@ -27,13 +28,13 @@ from stack.temporal import connect
 
 # Turn-taking for interviews, where being cut off is the top complaint. The transcript decides whether a pause ends
 # the answer (agents/turns.py): a finished sentence is answered after 0.6 s, a trailing "I would start by..." or a
-# "let me think" waits up to 6 s. Talking over the agent stops it after 0.1 s of speech; a short "mm-hmm" resumes
+# "let me think" waits up to 6 s. Talking over the agent stops it after 0.08 s of speech; a short "mm-hmm" resumes
 # its sentence. No speculative replies: every call to the workflow records a turn.
 INTERVIEW_TURNS: TurnHandlingOptions = {
     "endpointing": {"min_delay": 0.6, "max_delay": 6.0},
     "interruption": {
         "mode": "vad",
-        "min_duration": 0.1,
+        "min_duration": 0.08,
         "resume_false_interruption": True,
         "false_interruption_timeout": 1.5,
     },
@@ -59,7 +60,7 @@ def agent_server(settings: Settings, endpoints: Endpoints, stt: SpeechToText) ->
         )
         clock.on_frame = interviewer.acknowledgements.hear
         session: AgentSession[None] = AgentSession(
-            vad=inference.VAD(),
+            vad=SampleDatedVAD(),
             stt=RecognisedSpeech(stt),
             tts=voice,
             llm=interviewer,

@@ -22,7 +22,6 @@ from livekit.agents import (
     JobContext,
     JobExecutorType,
     LanguageCode,
-    inference,
     llm,
     stt,
     tts,
@@ -30,6 +29,7 @@ from livekit.agents import (
 )
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
 
+from agents.listening import SampleDatedVAD
 from agents.metrics import SampleClock, TimedVoice
 from agents.turns import InterviewTurnDetector
 from agents.worker import INTERVIEW_TURNS
@@ -107,7 +107,7 @@ def _session(measured: list[float]) -> Callable[[JobContext], Awaitable[None]]:
     async def fixed_delay_session(ctx: JobContext) -> None:
         await ctx.connect()
         session: AgentSession[None] = AgentSession(
-            vad=inference.VAD(),
+            vad=SampleDatedVAD(),
             stt=FixedDelaySTT(),
             llm=FixedDelayLLM(),
             tts=FixedDelayTTS(),

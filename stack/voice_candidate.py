@@ -109,16 +109,21 @@ class Candidate:
         after = [samples for samples, (at, _) in frames if at > self.last_voiced_at]
         return await transcribe(np.concatenate(after)) if after else ""
 
-    async def barge_in(self, text: str, within_seconds: float = 30) -> float:
-        """Once the agent's reply is 0.5 s under way, talk over it. Seconds from this speech's first voiced frame
-        to the last loud frame of the agent heard while it went on."""
+    async def talk_over_the_reply(self, text: str, within_seconds: float = 30) -> float:
+        """Once the agent's reply to the latest `say` is 0.5 s under way, say `text` over it. Returns when this
+        speech's first voiced frame went out."""
         deadline = time.monotonic() + within_seconds
         while not any(loud and at > self.last_voiced_at for at, loud in self.heard_at):
             if time.monotonic() > deadline:
                 raise AssertionError(f"the agent did not start a reply within {within_seconds} s")
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.5)
-        started = await self.say(text)
+        return await self.say(text)
+
+    async def barge_in(self, text: str, within_seconds: float = 30) -> float:
+        """Talk over the reply: seconds from this speech's first voiced frame to the last loud frame of the agent
+        heard while it went on."""
+        started = await self.talk_over_the_reply(text, within_seconds)
         # The interruption lasts about 2 s; the agent's answer to it comes later than 1.5 s.
         return (
             max((at for at, loud in self.heard_at if loud and started <= at < started + 1.5), default=started) - started
