@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import time
 from collections import defaultdict
 from collections.abc import Awaitable
@@ -18,8 +19,10 @@ from temporalio import activity
 
 from activities.circuit import CircuitBreaker
 from activities.context import ContextTurn, ContextWindow, fold, line
+from activities.embeddings import Embedder
 from activities.llm import Interviewer
 from activities.question_bank import DIFFICULTY_ORDER, BankQuestion, QuestionBank
+from activities.shadow import MATCH_AT_LEAST, BankMatcher, as_asked
 from activities.specialists import allowed_follow_up, host_reply, route
 from activities.tokens import token_counter
 from schema.interview import (
@@ -35,6 +38,8 @@ from schema.interview import (
     InterviewReport,
     PlanRequest,
     ReportRequest,
+    ShadowRequest,
+    ShadowScore,
     TurnOutcome,
     TurnRecord,
     TurnRequest,
@@ -68,12 +73,20 @@ STRONG_SCORE = 4.0
 HEARTBEAT_EVERY_SECONDS = 1.0
 T = TypeVar("T")
 QUOTE_CHARS = 160
+SHADOW_LOOKBACK_TURNS = 40  # an answer spread over more turns than this is scored on its latest part
 
 
 class InterviewActivities:
-    def __init__(self, interviewer: Interviewer, bank: QuestionBank, breaker: CircuitBreaker | None = None) -> None:
+    def __init__(
+        self,
+        interviewer: Interviewer,
+        bank: QuestionBank,
+        embedder: Embedder,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
         self._interviewer = interviewer
         self._bank = bank
+        self._matcher = BankMatcher(bank, embedder)
         self._breaker = breaker  # None: the interviewer runs in this process, nothing remote to protect
         self._tokens = token_counter()
 
@@ -156,6 +169,59 @@ class InterviewActivities:
             provider=evaluation.provider,
             model_ms=round(model_ms, 3),
         )
+
+    @activity.defn
+    async def shadow_score(self, request: ShadowRequest) -> ShadowScore:
+        """A person is interviewing: score the candidate's answer silently, against the rubric of the bank question
+        most like the person's (activities/shadow.py). Kept with the answer, for the report."""
+        rows = await (
+            TranscriptTurn.select(TranscriptTurn.seq, TranscriptTurn.speaker, TranscriptTurn.text)
+            .where((TranscriptTurn.room == request.room_id) & (TranscriptTurn.seq <= request.seq))
+            .order_by(TranscriptTurn.seq, ascending=False)
+            .limit(SHADOW_LOOKBACK_TURNS)
+        )
+        # The answer: the candidate's turns since an interviewer (a person or the AI) last spoke.
+        answer_turns = list(itertools.takewhile(lambda r: r["speaker"] == "candidate", rows))
+        answer = " ".join(r["text"] for r in reversed(answer_turns))
+        asked = rows[len(answer_turns)] if len(answer_turns) < len(rows) else None
+        planned = self._bank.get(request.question_id)
+        if asked is not None and asked["speaker"] == "human":
+            match = await self._matcher.nearest(asked["text"])
+            question, similarity, matched_by = match.question, match.similarity, f", matched by {match.provider}"
+            if question is not None:
+                question = as_asked(question, asked["text"])
+            unmatched = (
+                f"Not scored: nothing in the question bank is like this question (closest: {match.closest_id}, "
+                f"similarity {match.similarity} < {MATCH_AT_LEAST})."
+            )
+        else:  # the person took over on the AI's own question: its rubric applies as it is
+            question, similarity, matched_by, unmatched = planned, None, "", ""
+        by_person = asked is not None and asked["speaker"] == "human"
+        routed = route(question.stage, answer) if question else None
+        shadow = ShadowScore(
+            question=question.text if question else asked["text"] if asked else planned.text,
+            asked_by="human" if by_person else "ai",
+            asked_seq=asked["seq"] if asked else None,
+            matched_question_id=question.id if question else None,
+            similarity=similarity,
+            score=None,
+            feedback=unmatched or "Not scored: a request to the interviewer, not an answer.",
+            provider=f"policy:shadow{matched_by}",
+        )
+        if question is not None and routed is not None and routed.intent == "answer":
+            context, _ = await self._context(request.room_id, request.seq)
+            evaluation = await self._call_model(question, answer, routed.agent, context)
+            shadow = msgspec.structs.replace(
+                shadow,
+                score=evaluation.score,
+                feedback=evaluation.feedback,
+                provider=f"{evaluation.provider}{matched_by}",
+                signals=evaluation.signals,
+            )
+        await TranscriptTurn.update({TranscriptTurn.shadow: msgspec.json.encode(shadow).decode()}).where(
+            (TranscriptTurn.room == request.room_id) & (TranscriptTurn.seq == request.seq)
+        )
+        return shadow
 
     async def _call_model(
         self, question: BankQuestion, answer: str, agent: AgentName, context: ContextWindow
@@ -293,6 +359,7 @@ class InterviewActivities:
                 TranscriptTurn.evaluation,
                 TranscriptTurn.prompt_tokens,
                 TranscriptTurn.transcript_tokens,
+                TranscriptTurn.shadow,
             )
             .where((TranscriptTurn.room == request.room_id) & (TranscriptTurn.speaker == "candidate"))
             .order_by(TranscriptTurn.seq)
@@ -304,7 +371,15 @@ class InterviewActivities:
                 latest[turn["question_id"]] = (turn, msgspec.json.decode(turn["evaluation"], type=AnswerEvaluation))
         latest_code = await _latest_reviews(request.room_id)
         report = build_report(request.room_id, list(latest.values()), self._interviewer.provider, latest_code)
-        report = msgspec.structs.replace(report, context=self._context_saving(turns))
+        # An answer given over several turns was scored whole each time: the last score of each question stands.
+        shadows: dict[int | str, ShadowScore] = {}
+        for turn in turns:
+            if turn["shadow"] is not None:
+                shadow = msgspec.json.decode(turn["shadow"], type=ShadowScore)
+                shadows[shadow.asked_seq if shadow.asked_seq is not None else shadow.question] = shadow
+        report = msgspec.structs.replace(
+            report, context=self._context_saving(turns), shadow_scored=list(shadows.values())
+        )
         now = dt.datetime.now(dt.UTC)
         await ReportRow.insert(
             ReportRow(room=request.room_id, body=msgspec.json.encode(report).decode(), provider=report.provider)

@@ -304,6 +304,29 @@ class AnswerEvaluation(msgspec.Struct, frozen=True, kw_only=True):
     follow_up: str | None = None
 
 
+class ShadowScore(msgspec.Struct, frozen=True, kw_only=True):
+    """The AI's silent score of an answer given while a person interviewed: never spoken, never in `overall`.
+
+    The person's question is scored against the rubric of the bank question most like it; with none alike enough,
+    the answer is left unscored and the report says so."""
+
+    question: str  # what was asked: the person's words, or the AI's question they took over on
+    asked_by: Literal["human", "ai"]
+    asked_seq: int | None  # the transcript turn that asked it; an answer in several turns is scored whole
+    matched_question_id: str | None  # whose rubric was used
+    similarity: float | None  # cosine of the person's question and that bank question's (None: the AI's own)
+    score: float | None  # 0..5; None when nothing in the bank is like the question
+    feedback: str
+    provider: str  # the scorer, plus the embeddings that matched the question
+    signals: list[str] = []
+
+
+class ShadowRequest(msgspec.Struct, frozen=True, kw_only=True):
+    room_id: str
+    seq: int  # the candidate's answer
+    question_id: str  # the planned question when the person took over
+
+
 class InterviewerReply(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     stage: Stage
@@ -368,6 +391,8 @@ class InterviewReport(msgspec.Struct, frozen=True, kw_only=True):
     provider: str  # who scored the answers and the code; an offline score says so
     recommended_practice: list[str] = []
     context: ContextSaving | None = None
+    # Answers given while a person interviewed, scored silently by the AI; kept apart from the scores above.
+    shadow_scored: list[ShadowScore] = []
 
 
 class ContextSaving(msgspec.Struct, frozen=True, kw_only=True):

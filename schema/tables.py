@@ -60,6 +60,7 @@ class TranscriptTurn(Table):
     prompt_tokens = Integer(null=True, default=None)
     transcript_tokens = Integer(null=True, default=None)
     voice = JSONB(null=True, default=None)  # on AI turns spoken by the voice agent: schema.interview.VoiceTurnMetrics
+    shadow = JSONB(null=True, default=None)  # on answers given while a person interviewed: schema.interview.ShadowScore
 
 
 class InterviewContext(Table):

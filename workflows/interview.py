@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         ReportRequest,
         ReviewInput,
         SendMessage,
+        ShadowRequest,
         Speaker,
         SpeakRequest,
         Stage,
@@ -92,6 +93,7 @@ NO_CODING_FOR_CODE = "there is no coding question right now; code is reviewed du
 NO_CODING_FOR_HINT = "hints are for the coding question; there is none right now"
 MAX_PERSON_TURN_CHARS = 4000  # a transcribed utterance; a candidate's typed message has the same bound
 NO_CODING_FOR_CHECK_IN = "check-ins are for the coding question; there is none right now"
+SHADOW_SCORING = "shadow-scoring"  # workflow.patched id: scoring answers while a person interviews
 PEER_ROOM = "this is a peer room: people interview here and the AI only gives hints and code reviews"
 
 
@@ -232,7 +234,10 @@ class InterviewWorkflow:
     async def _handle_message(self, question: PlannedQuestion, message: SendMessage) -> InterviewerReply:
         answer_seq = await self._record("candidate", message.text, question)
         if self._interviewer == "human":
-            # A person is interviewing: the answer is in the transcript; the AI neither scores nor speaks.
+            # A person is interviewing: the answer is in the transcript; the AI stays silent and scores it in the
+            # shadow. (Histories from before shadow scoring replay without it.)
+            if workflow.patched(SHADOW_SCORING):
+                await self._shadow_score(question, answer_seq)
             return InterviewerReply(
                 text="",
                 stage=question.stage,
@@ -305,6 +310,30 @@ class InterviewWorkflow:
             agent=outcome.agent,
             model_ms=outcome.model_ms,
         )
+
+    async def _shadow_score(self, question: PlannedQuestion, answer_seq: int) -> None:
+        request = ShadowRequest(room_id=self._room_id, seq=answer_seq, question_id=question.id)
+        try:
+            if self._model_in_process:
+                await workflow.execute_local_activity_method(
+                    InterviewActivities.shadow_score,
+                    request,
+                    activity_id=self._job_activity_id("shadow_score"),
+                    start_to_close_timeout=DB_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                )
+            else:
+                await workflow.execute_activity_method(
+                    InterviewActivities.shadow_score,
+                    request,
+                    activity_id=self._job_activity_id("shadow_score"),
+                    start_to_close_timeout=MODEL_TIMEOUT,
+                    heartbeat_timeout=MODEL_HEARTBEAT_TIMEOUT,
+                    retry_policy=self._model_retry,
+                )
+        except ActivityError:
+            # A silent score is never a reason to lose the candidate's turn: the report shows the answer unscored.
+            workflow.logger.warning("shadow score of turn %s failed", answer_seq, exc_info=True)
 
     async def _with_audio(self, reply: InterviewerReply, *, seq: int) -> InterviewerReply:
         """The reply spoken; if speech fails, the reply stands as text and says why there is no audio."""

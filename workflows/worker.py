@@ -6,6 +6,7 @@ from redis.asyncio import Redis
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.embeddings import build_embedder
 from activities.interview import InterviewActivities
 from activities.llm import build_interviewer, llm_breaker
 from activities.question_bank import QuestionBank
@@ -21,7 +22,9 @@ def interview_worker(
 ) -> Worker:
     """`redis` holds state shared by every worker and the API (the LLM circuit breaker); `bank` is read from
     Postgres at start (QuestionBank.load)."""
-    activities = InterviewActivities(build_interviewer(settings), bank, llm_breaker(settings, redis))
+    activities = InterviewActivities(
+        build_interviewer(settings), bank, build_embedder(settings), llm_breaker(settings, redis)
+    )
     reviews = ReviewActivities(bank)
     voice = VoiceActivities(build_tts(settings))
     return Worker(
@@ -33,6 +36,7 @@ def interview_worker(
             activities.record_turn,
             activities.record_voice_metrics,
             activities.respond,
+            activities.shadow_score,
             activities.write_report,
             activities.write_hint,
             reviews.review_code,
