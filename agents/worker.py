@@ -42,6 +42,7 @@ INTERVIEW_TURNS: TurnHandlingOptions = {
 }
 
 
+INPUT_FRAME_MS = 20
 FULL = 0.999  # LiveKit wants a threshold below 1: the agent is full at agent_max_rooms rooms
 
 
@@ -72,7 +73,12 @@ def agent_server(settings: Settings, endpoints: Endpoints, stt: SpeechToText) ->
         await session.start(
             agent=InterviewerAgent(handle, clock),
             room=ctx.room,
-            room_options=room_io.RoomOptions(participant_identity=candidate.identity),
+            room_options=room_io.RoomOptions(
+                participant_identity=candidate.identity,
+                # The candidate's audio in 20 ms frames, not the default 50: each frame is that much later to the
+                # VAD, which a barge-in and the end of an answer both wait on.
+                audio_input=room_io.AudioInputOptions(frame_size_ms=INPUT_FRAME_MS),
+            ),
         )
         InterviewerTranscriber(ctx.room, RecognisedSpeech(stt), handle).attach()
         interviewer.floor = CodingFloor(session, handle, idle_seconds=settings.voice_coding_idle_seconds)
