@@ -77,7 +77,11 @@ class CodingFloor:
     def _on_user_state(self, event: UserStateChangedEvent) -> None:
         self._active()
         # Manual turn detection also switches off livekit's barge-in; talking over the agent must still stop it.
-        if self.coding and event.new_state == "speaking" and self._session.agent_state == "speaking":
+        # Any speech under way counts, not only while it sounds: between two sentences livekit would only pause it,
+        # and with no turn ever ending it would resume its sentence over the candidate.
+        speech = self._session.current_speech
+        under_way = speech is not None and not speech.done() and speech.allow_interruptions
+        if self.coding and event.new_state == "speaking" and under_way:
             log.info("coding: the candidate talked over the agent; it stops")
             self._session.interrupt()
 

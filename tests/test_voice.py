@@ -323,7 +323,8 @@ async def test_while_coding_the_agent_waits_out_silence_and_speaks_when_asked_te
 
             # A long silence: the agent checks in.
             check_in = await candidate.hear_an_utterance(within_seconds=60)
-            assert "going" in check_in.lower(), check_in
+            # Whisper has heard "How's it going?" as "How did it go in?": the check-in's second sentence is surer.
+            assert "where you are" in check_in.lower(), check_in
             assert "How's it going?" in str((await turns(api, room_id, auth))[-1]["text"])
         finally:
             await candidate.room.disconnect()
