@@ -87,7 +87,12 @@ class FasterWhisperSTT:
         return WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=min(4, os.cpu_count() or 1))
 
     def _transcribe(self, wav: bytes) -> str:
-        segments, _info = self._model.transcribe(io.BytesIO(wav), language="en", beam_size=1, vad_filter=False)
+        # One greedy decode. Whisper's default falls back to five more at rising temperatures when confidence is
+        # low, which short utterances ("Sorry," cut off at a comma: mean log-probability -0.95 on clean espeak,
+        # below the -1.0 cut-off after WebRTC's codec) hit: a spoken reply then waited 2-6 s instead of ~1 s.
+        segments, _info = self._model.transcribe(
+            io.BytesIO(wav), language="en", beam_size=1, vad_filter=False, temperature=0.0
+        )
         return " ".join(segment.text.strip() for segment in segments).strip()
 
     async def load(self) -> None:
