@@ -17,6 +17,7 @@ from activities.speech import EspeakTTS, FasterWhisperSTT
 
 RATE = 16_000
 LOUD = 500  # int16 amplitude that counts as speech rather than silence
+LEAD_IN = RATE * 3 // 10  # silence kept before the first loud sample, so its word's soft onset is heard
 WHISPER = FasterWhisperSTT()
 ESPEAK = EspeakTTS()
 
@@ -139,6 +140,11 @@ async def _spoken(text: str) -> np.ndarray:
 
 
 async def transcribe(samples: np.ndarray) -> str:
+    """What an ear makes of `samples`: from just before the first loud sample, as a VAD would cut it. Whisper reads
+    a 30 s window, and seconds of silence ahead of the words derail tiny.en: the same check-in with 12 s of silence
+    before it came out as "6. The" instead of its two sentences."""
+    loud = np.flatnonzero(np.abs(samples) > LOUD)
+    samples = samples[max(0, int(loud[0]) - LEAD_IN) :] if loud.size else samples
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as writer:
         writer.setnchannels(1)
