@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import itertools
 import time
 from collections import defaultdict
@@ -20,8 +21,9 @@ from temporalio import activity
 from activities.circuit import CircuitBreaker
 from activities.context import ContextTurn, ContextWindow, fold, line
 from activities.embeddings import Embedder
-from activities.llm import Interviewer
+from activities.llm import Interviewer, LeadListener
 from activities.question_bank import DIFFICULTY_ORDER, BankQuestion, QuestionBank
+from activities.reply_leads import ReplyLeads
 from activities.shadow import MATCH_AT_LEAST, BankMatcher, as_asked
 from activities.specialists import allowed_follow_up, host_reply, route
 from activities.tokens import token_counter
@@ -83,8 +85,10 @@ class InterviewActivities:
         bank: QuestionBank,
         embedder: Embedder,
         breaker: CircuitBreaker | None = None,
+        leads: ReplyLeads | None = None,
     ) -> None:
         self._interviewer = interviewer
+        self._leads = leads  # where a streaming model's acknowledgement goes ahead of the whole reply
         self._bank = bank
         self._matcher = BankMatcher(bank, embedder)
         self._breaker = breaker  # None: the interviewer runs in this process, nothing remote to protect
@@ -149,7 +153,7 @@ class InterviewActivities:
             return TurnOutcome(intent=intent, agent=agent, reply=reply, context=use, provider="policy:router")
         answer = await self._answer_so_far(request, row["text"]) if request.follow_ups_asked else row["text"]
         started = time.perf_counter()
-        evaluation = await self._call_model(question, answer, agent, context)
+        evaluation = await self._call_model(question, answer, agent, context, lead=self._lead_listener(request))
         model_ms = (time.perf_counter() - started) * 1000
         if evaluation.follow_up and not allowed_follow_up(question, evaluation, request.follow_ups_asked):
             evaluation = msgspec.structs.replace(evaluation, follow_up=None)
@@ -223,11 +227,22 @@ class InterviewActivities:
         )
         return shadow
 
+    def _lead_listener(self, request: TurnRequest) -> LeadListener | None:
+        if self._leads is None or request.update_id is None:
+            return None
+        return functools.partial(self._leads.publish, request.update_id)
+
     async def _call_model(
-        self, question: BankQuestion, answer: str, agent: AgentName, context: ContextWindow
+        self,
+        question: BankQuestion,
+        answer: str,
+        agent: AgentName,
+        context: ContextWindow,
+        *,
+        lead: LeadListener | None = None,
     ) -> AnswerEvaluation:
         def call() -> Awaitable[AnswerEvaluation]:
-            return self._interviewer.evaluate(question, answer, agent=agent, context=context)
+            return self._interviewer.evaluate(question, answer, agent=agent, context=context, on_acknowledgement=lead)
 
         return await _heartbeating(call() if self._breaker is None else self._breaker.call(call))
 

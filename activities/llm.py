@@ -7,6 +7,7 @@ offline score is never passed off as a model's.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import msgspec
@@ -22,6 +23,8 @@ from stack.settings import Settings
 
 OFFLINE_PROVIDER = "offline:question-bank"
 MIN_SUBSTANTIVE_WORDS = 8
+# Hears the reply's first sentence (the acknowledgement) as soon as the model has written it.
+LeadListener = Callable[[str], Awaitable[None]]
 
 
 class Interviewer(Protocol):
@@ -29,9 +32,17 @@ class Interviewer(Protocol):
     in_process: bool  # computed here, not called over the network
 
     async def evaluate(
-        self, question: BankQuestion, answer: str, *, agent: AgentName, context: ContextWindow
+        self,
+        question: BankQuestion,
+        answer: str,
+        *,
+        agent: AgentName,
+        context: ContextWindow,
+        on_acknowledgement: LeadListener | None = None,
     ) -> AnswerEvaluation:
-        """Score `answer` as `agent` would, seeing `context` (summary + recent turns); may propose a follow-up."""
+        """Score `answer` as `agent` would, seeing `context` (summary + recent turns); may propose a follow-up.
+        A provider that writes its reply over time gives `on_acknowledgement` the reply's spoken opening as soon
+        as it exists, so a voice can start on it before the rest is written."""
         ...
 
 
@@ -56,7 +67,13 @@ class OfflineInterviewer:
     in_process = True
 
     async def evaluate(
-        self, question: BankQuestion, answer: str, *, agent: AgentName, context: ContextWindow
+        self,
+        question: BankQuestion,
+        answer: str,
+        *,
+        agent: AgentName,
+        context: ContextWindow,
+        on_acknowledgement: LeadListener | None = None,  # the whole reply is ready at once: nothing to lead with
     ) -> AnswerEvaluation:
         lowered = answer.lower()
         covered = [p.name for p in question.key_points if any(_mentions(lowered, c) for c in p.cues)]
@@ -111,25 +128,34 @@ def _acknowledgement(question: BankQuestion, score: float) -> str:
 
 
 class _ModelEvaluation(msgspec.Struct, forbid_unknown_fields=True):
+    acknowledgement: str
     covered: list[str]
     score: float
     feedback: str
-    acknowledgement: str
     follow_up: str
 
 
+# Structured outputs are written in the schema's property order: the acknowledgement, which opens the spoken
+# reply, comes first so it can be spoken while the model is still scoring.
 EVALUATION_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["covered", "score", "feedback", "acknowledgement", "follow_up"],
+    "required": ["acknowledgement", "covered", "score", "feedback", "follow_up"],
     "properties": {
+        "acknowledgement": {"type": "string"},
         "covered": {"type": "array", "items": {"type": "string"}},
         "score": {"type": "number", "minimum": 0, "maximum": 5},
         "feedback": {"type": "string"},
-        "acknowledgement": {"type": "string"},
         "follow_up": {"type": "string"},
     },
 }
+_LEADING_ACKNOWLEDGEMENT = re.compile(r'\A\s*\{\s*"acknowledgement"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def leading_acknowledgement(partial_json: str) -> str | None:
+    """The acknowledgement of an evaluation still being written, once its string is complete."""
+    found = _LEADING_ACKNOWLEDGEMENT.match(partial_json)
+    return msgspec.json.decode(found.group(1), type=str).strip() if found else None
 
 
 class OpenAIInterviewer:
@@ -140,13 +166,20 @@ class OpenAIInterviewer:
         self.in_process = False
 
     async def evaluate(
-        self, question: BankQuestion, answer: str, *, agent: AgentName, context: ContextWindow
+        self,
+        question: BankQuestion,
+        answer: str,
+        *,
+        agent: AgentName,
+        context: ContextWindow,
+        on_acknowledgement: LeadListener | None = None,
     ) -> AnswerEvaluation:
         rubric = "\n".join(f"- {p.name}" for p in question.key_points) or "- (no rubric: do not score)"
         conversation = context.render()
-        completion = await self._client.chat.completions.create(
+        stream = await self._client.chat.completions.create(
             model=self._model,
             temperature=0,
+            stream=True,
             response_format={
                 "type": "json_schema",
                 "json_schema": {"name": "answer_evaluation", "strict": True, "schema": EVALUATION_SCHEMA},
@@ -161,7 +194,13 @@ class OpenAIInterviewer:
                 },
             ],
         )
-        content = completion.choices[0].message.content or ""
+        content = ""
+        async for chunk in stream:
+            content += "".join(choice.delta.content or "" for choice in chunk.choices)
+            if on_acknowledgement is not None and (lead := leading_acknowledgement(content)) is not None:
+                listener, on_acknowledgement = on_acknowledgement, None  # once
+                if lead:
+                    await listener(lead)
         try:
             parsed = msgspec.json.decode(content, type=_ModelEvaluation)
         except msgspec.ValidationError as exc:

@@ -11,12 +11,16 @@ import asyncio
 import logging
 import re
 import time
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
-from livekit.agents import llm
-from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
+from livekit.agents import Agent, ModelSettings, llm
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, FlushSentinel, NotGivenOr
+from redis.asyncio import Redis
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
+from activities.reply_leads import listening_for_lead
 from agents.coding import CodingFloor
 from agents.fillers import Acknowledgements
 from agents.metrics import SampleClock, SpokenReplies, TimedVoice
@@ -30,6 +34,8 @@ REFUSALS_ALOUD = {
     "and your report will follow.",
     INTERVIEW_ENDED: "This interview has ended. Thank you for your time.",
 }
+# Reply chunks said while the rest of the reply is still coming (their ids).
+ACKNOWLEDGEMENT, OPENING = "acknowledgement", "opening"
 log = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -52,16 +58,14 @@ class _TurnStream(llm.LLMStream):
         code = floor.code if floor is not None and floor.coding else None
         prepared = acks.turn_taken() if acks is not None else None
         asked_at = time.monotonic()
-        answering = asyncio.ensure_future(
-            self._model.handle.execute_update(InterviewWorkflow.candidate_message, SendMessage(text=text, code=code))
-        )
-        said_first = ""
-        late_in = acks.seconds_until_late() if acks is not None else None
-        if acks is not None and late_in is not None:
-            done, _ = await asyncio.wait({answering}, timeout=late_in)
-            if not done and await self._ai_interviewing():  # the reply would be late: acknowledge it first
-                said_first = acks.say_first(prepared) + " "
-                self._say(said_first, "acknowledgement")
+        update_id = f"voice-{uuid.uuid4()}"
+        async with listening_for_lead(self._model.redis, update_id) as lead:
+            answering = asyncio.ensure_future(
+                self._model.handle.execute_update(
+                    InterviewWorkflow.candidate_message, SendMessage(text=text, code=code), id=update_id
+                )
+            )
+            acknowledgement, opening = await self._while_answering(answering, lead, prepared)
         try:
             reply = await answering
         except WorkflowUpdateFailedError as refused:  # e.g. every question answered: said aloud, not recorded
@@ -74,11 +78,44 @@ class _TurnStream(llm.LLMStream):
             acks.reply_took(time.monotonic() - asked_at)
         if floor is not None:
             floor.entered(reply.stage)
+        rest = reply.text
+        if opening and rest.startswith(opening):
+            rest = rest[len(opening) :].lstrip()
+        elif opening:  # a retried model call wrote another opening: the recorded reply is said whole after it
+            log.info("the reply does not start with the opening already said; saying it whole")
         if reply.seq is not None:
-            self._model.replies.handed_to_speech(reply.seq, said_first + reply.text, acknowledged=bool(said_first))
+            heard = " ".join(filter(None, [acknowledgement, opening, rest]))
+            self._model.replies.handed_to_speech(reply.seq, heard, acknowledged=bool(acknowledgement))
         # Sentence by sentence, so speech can start before the whole reply is through the pipeline.
-        for n, sentence in enumerate(filter(None, _SENTENCE_END.split(reply.text))):
+        for n, sentence in enumerate(filter(None, _SENTENCE_END.split(rest))):
             self._say(sentence + " ", f"turn-{n}")
+
+    async def _while_answering(
+        self, answering: asyncio.Future[Any], lead: asyncio.Future[str | None], prepared: str | None
+    ) -> tuple[str, str]:
+        """What is said while the workflow answers: the model's own opening as soon as it is written, and before
+        it an acknowledgement when nothing would otherwise be heard by the time the reply is late. Returns both
+        ("" for what was not said)."""
+        acks = self._model.acknowledgements
+        late_in = acks.seconds_until_late() if acks is not None else None
+        late_at = None if late_in is None else time.monotonic() + late_in
+        acknowledgement = opening = ""
+        waiting: set[asyncio.Future[Any]] = {answering, lead}
+        while not answering.done():
+            timeout = None if late_at is None else max(0.0, late_at - time.monotonic())
+            done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if lead in done:
+                waiting.discard(lead)
+                opening = lead.result() or ""
+                if opening:
+                    late_at = None  # the reply itself is being heard: nothing to hide
+                    self._say(opening + " ", OPENING)
+            elif not done and acks is not None:  # late, and nothing said yet
+                late_at = None
+                if await self._ai_interviewing():
+                    acknowledgement = acks.say_first(prepared)
+                    self._say(acknowledgement + " ", ACKNOWLEDGEMENT)
+        return acknowledgement, opening
 
     async def _ai_interviewing(self) -> bool:
         """A person may have taken over: then the AI says nothing, not even an acknowledgement."""
@@ -91,10 +128,11 @@ class _TurnStream(llm.LLMStream):
 class WorkflowInterviewer(llm.LLM[None]):
     """The pipeline's "LLM": the interview workflow, which routes the turn to its agents and records both sides."""
 
-    def __init__(self, handle: WorkflowHandle[InterviewWorkflow, Any], replies: SpokenReplies) -> None:
+    def __init__(self, handle: WorkflowHandle[InterviewWorkflow, Any], replies: SpokenReplies, redis: Redis) -> None:
         super().__init__()
         self.handle = handle
         self.replies = replies
+        self.redis = redis  # where a remote model's acknowledgement arrives before the whole reply
         self.floor: CodingFloor | None = None  # set once the session it belongs to exists
         self.acknowledgements: Acknowledgements | None = None  # latency hiding, when enabled
 
@@ -119,6 +157,16 @@ class InterviewerAgent(TimedVoice):
     def __init__(self, handle: WorkflowHandle[InterviewWorkflow, Any], clock: SampleClock) -> None:
         super().__init__(clock, instructions="The interview's words come from the room's InterviewWorkflow.")
         self._handle = handle
+
+    async def llm_node(
+        self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
+    ) -> AsyncIterator[llm.ChatChunk | str | FlushSentinel]:
+        # livekit's text filters hold a sentence back until they see what follows it (the markdown filter drops
+        # its trailing space, the sentence tokenizer then waits): what is said ahead of the reply must go now.
+        async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
+            yield chunk
+            if isinstance(chunk, llm.ChatChunk) and chunk.id in (ACKNOWLEDGEMENT, OPENING):
+                yield FlushSentinel()
 
     async def on_enter(self) -> None:
         """Say what the interviewer said last: the opening question, or where a restarted agent left off."""

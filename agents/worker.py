@@ -10,6 +10,7 @@ from pathlib import Path
 
 from livekit.agents import AgentServer, AgentSession, JobContext, JobExecutorType, room_io
 from livekit.agents.voice.turn import TurnHandlingOptions
+from redis.asyncio import Redis
 
 from activities.speech import SpeechToText, build_stt, build_tts
 from agents import AGENT_NAME
@@ -54,8 +55,10 @@ def agent_server(settings: Settings, endpoints: Endpoints, stt: SpeechToText) ->
         await ctx.connect()
         client = await connect(endpoints.temporal_address, settings.temporal_namespace)
         handle = interview_handle(client, ctx.room.name)
+        redis = Redis.from_url(endpoints.redis_url)  # per room, like the client: each room runs its own loop
+        ctx.add_shutdown_callback(redis.aclose)
         replies, clock, voice = SpokenReplies(), SampleClock(), SpokenVoice(tts)
-        interviewer = WorkflowInterviewer(handle, replies)
+        interviewer = WorkflowInterviewer(handle, replies, redis)
         interviewer.acknowledgements = Acknowledgements(
             stt, voice, clock, late_after=settings.voice_filler_after_seconds
         )

@@ -271,6 +271,7 @@ class TurnRequest(msgspec.Struct, frozen=True, kw_only=True):
     seq: int
     question_id: str
     follow_ups_asked: int = 0  # on this question so far
+    update_id: str | None = None  # the update asking: a streaming model's acknowledgement is published for it
 
 
 class ContextUse(msgspec.Struct, frozen=True, kw_only=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import openai
@@ -9,7 +10,7 @@ import pytest
 
 from activities.context import ContextTurn, ContextWindow
 from activities.embeddings import OpenAIEmbedder, build_embedder
-from activities.llm import InvalidModelOutput, OpenAIInterviewer, build_interviewer
+from activities.llm import InvalidModelOutput, OpenAIInterviewer, build_interviewer, leading_acknowledgement
 from activities.question_bank import QuestionBank
 from activities.speech import OpenAISTT, OpenAITTS, build_stt, build_tts
 from stack.settings import Settings, load_settings
@@ -112,3 +113,32 @@ async def test_speech_both_ways(settings: Settings, behaviour: Behaviour) -> Non
 def test_offline_is_used_when_asked_even_with_a_key() -> None:
     settings = load_settings({"OPENAI_API_KEY": "sk", "LLM_PROVIDER": "offline"})
     assert build_interviewer(settings).provider == "offline:question-bank"
+
+
+async def test_the_acknowledgement_is_handed_on_while_the_model_is_still_writing(
+    settings: Settings, behaviour: Behaviour
+) -> None:
+    behaviour.chat_content = (
+        '{"acknowledgement": "Right, the \\"key\\" idea.", "covered": ["idempotency key"], "score": 3, '
+        '"feedback": "Knows the key.", "follow_up": ""}'
+    )
+    behaviour.chat_pause_before, behaviour.chat_pause_seconds = '"covered"', 0.5
+    heard: list[tuple[str, float]] = []
+
+    async def hear(text: str) -> None:
+        heard.append((text, time.monotonic()))
+
+    evaluation = await build_interviewer(settings).evaluate(
+        QUESTION, "Use an idempotency key.", agent="knowledge", context=CONTEXT, on_acknowledgement=hear
+    )
+    assert behaviour.requests[-1][1]["stream"] is True
+    assert [text for text, _ in heard] == ['Right, the "key" idea.']  # once, unescaped
+    assert heard[0][1] < behaviour.chat_finished[-1]  # before the model had written the rest
+    assert evaluation.acknowledgement == 'Right, the "key" idea.' and evaluation.covered == ["idempotency key"]
+
+
+def test_an_acknowledgement_counts_only_once_its_string_is_closed() -> None:
+    assert leading_acknowledgement('{"acknowledgement": "Thanks, that') is None
+    assert leading_acknowledgement('{"acknowledgement": "Say \\"hi') is None
+    assert leading_acknowledgement('{ "acknowledgement" : "Thanks." , "cov') == "Thanks."
+    assert leading_acknowledgement('{"covered": [], "acknowledgement": "Thanks."') is None  # not the opening

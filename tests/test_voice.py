@@ -350,12 +350,16 @@ async def test_a_slow_model_s_reply_opens_with_an_acknowledgement_of_what_was_sa
                 try:
                     await candidate.hear_an_utterance()
                     heard = []
-                    for answer in (
-                        "I would use a hash map for that, so lookups stay fast.",
-                        "Then the hash map was kept in memory on every server.",
+                    for n, answer in enumerate(
+                        (
+                            "I would use a hash map for that, so lookups stay fast.",
+                            "Then the hash map was kept in memory on every server.",
+                        )
                     ):
                         await candidate.say(answer)
                         heard.append(re.findall(r"[a-z]+", (await candidate.hear_an_utterance()).lower()))
+                        spoke = next(at for at, loud in candidate.heard_at if loud and at > candidate.last_voiced_at)
+                        assert spoke < behaviour.chat_finished[n], "the acknowledgement waited for the model"
                     # Prepared from the partial transcript while the candidate spoke, said while the model worked;
                     # the second answer is about the hash map too, but no acknowledgement is said twice in a row.
                     assert heard[0][:4] == ["right", "the", "hash", "map"], heard
@@ -368,6 +372,48 @@ async def test_a_slow_model_s_reply_opens_with_an_acknowledgement_of_what_was_sa
                         await asyncio.sleep(0.2)
                         replies = [t for t in await turns(api, room_id, auth) if t["speaker"] == "ai"][1:]
                     assert all(t["voice"] and t["voice"]["acknowledged"] for t in replies), replies
+                finally:
+                    await candidate.room.disconnect()
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+
+
+async def test_a_remote_model_s_acknowledgement_is_spoken_while_the_model_is_still_writing(
+    db: None, settings: Settings, endpoints: Endpoints, tmp_path: Path
+) -> None:
+    # The model (OpenAI's SDK against a stand-in) writes its acknowledgement at once, then takes 4 s over the score.
+    behaviour = Behaviour(
+        chat_content='{"acknowledgement": "Thanks, that covers the main idea.", "covered": [], "score": 3, '
+        '"feedback": "Clear.", "follow_up": ""}',
+        chat_pause_before='"covered"',
+        chat_pause_seconds=4,
+    )
+    async with running(behaviour) as base_url:
+        queue = f"streaming-model-{uuid.uuid4()}"
+        remote = {"MOCKI_INTERVIEW_TASK_QUEUE": queue, "OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": base_url}
+        ready, log = tmp_path / "remote.ready", tmp_path / "remote.log"
+        worker = start_worker(service_env(settings, endpoints, **remote), ready, log)
+        try:
+            await wait_ready(ready)
+            async with (
+                isolated_api(settings, endpoints, **remote) as isolated,
+                # No filler: what is heard early can only be the model's own words.
+                voice_agent(settings, endpoints, tmp_path, MOCKI_VOICE_FILLER_AFTER_SECONDS="0"),
+            ):
+                api = isolated.client
+                candidate, room_id, auth = await candidate_in_voice_room(api)
+                try:
+                    await candidate.hear_an_utterance()
+                    await candidate.say("I am a backend engineer with five years of experience in payments.")
+                    opening = await candidate.hear_an_utterance()
+                    first_sound = next(at for at, loud in candidate.heard_at if loud and at > candidate.last_voiced_at)
+                    assert "covers the main idea" in opening.lower(), opening
+                    assert behaviour.chat_finished and first_sound < behaviour.chat_finished[0], "it waited"
+                    rest = await candidate.hear_an_utterance()  # the next question, once the workflow has it
+                    assert rest.strip() and "main idea" not in rest.lower(), rest  # the opening is not said twice
+                    reply = [t for t in await turns(api, room_id, auth) if t["speaker"] == "ai"][1]
+                    assert str(reply["text"]).startswith("Thanks, that covers the main idea. "), reply  # whole, once
                 finally:
                     await candidate.room.disconnect()
         finally:

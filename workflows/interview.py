@@ -247,11 +247,13 @@ class InterviewWorkflow:
                 provider="human",
                 interviewer="human",
             )
+        update = workflow.current_update_info()
         request = TurnRequest(
             room_id=self._room_id,
             seq=answer_seq,
             question_id=question.id,
             follow_ups_asked=self._follow_ups.get(question.id, 0),
+            update_id=update.id if update is not None else None,
         )
         if self._model_in_process:
             # An offline model answers in milliseconds: run it inside this workflow task, no server round trip.

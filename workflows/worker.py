@@ -10,6 +10,7 @@ from activities.embeddings import build_embedder
 from activities.interview import InterviewActivities
 from activities.llm import build_interviewer, llm_breaker
 from activities.question_bank import QuestionBank
+from activities.reply_leads import ReplyLeads
 from activities.review import ReviewActivities
 from activities.speech import build_tts
 from activities.voice import VoiceActivities
@@ -20,10 +21,10 @@ from workflows.interview import InterviewWorkflow
 def interview_worker(
     client: Client, settings: Settings, redis: Redis, bank: QuestionBank, *, task_queue: str | None = None
 ) -> Worker:
-    """`redis` holds state shared by every worker and the API (the LLM circuit breaker); `bank` is read from
-    Postgres at start (QuestionBank.load)."""
+    """`redis` holds state shared by every worker and the API (the LLM circuit breaker) and carries replies'
+    openings to the voice agent; `bank` is read from Postgres at start (QuestionBank.load)."""
     activities = InterviewActivities(
-        build_interviewer(settings), bank, build_embedder(settings), llm_breaker(settings, redis)
+        build_interviewer(settings), bank, build_embedder(settings), llm_breaker(settings, redis), ReplyLeads(redis)
     )
     reviews = ReviewActivities(bank)
     voice = VoiceActivities(build_tts(settings))

@@ -1,13 +1,15 @@
 """A local stand-in that speaks OpenAI's REST wire format, for driving the real `openai` SDK in tests.
 
-It answers chat completions, embeddings, speech and transcriptions with fixed, well-formed payloads, records
-what it was sent, and can be told to misbehave (bad JSON, an auth error, a server error).
+It answers chat completions (whole, or streamed as server-sent events when asked), embeddings, speech and
+transcriptions with fixed, well-formed payloads, records what it was sent, and can be told to misbehave (bad JSON,
+an auth error, a server error) or to be slow.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import json
 import time
 import wave
 from collections.abc import AsyncIterator
@@ -22,9 +24,13 @@ from stack.supervisor import free_port
 
 @dataclass
 class Behaviour:
-    chat_content: str = '{"covered": [], "score": 0, "feedback": "", "acknowledgement": "Thanks.", "follow_up": ""}'
+    chat_content: str = '{"acknowledgement": "Thanks.", "covered": [], "score": 0, "feedback": "", "follow_up": ""}'
     status: int = 200  # anything else: every call answers with this status and an OpenAI-style error
     chat_delay_seconds: float = 0.0  # a slow provider: chat completions answer this late
+    # A model that stops to think mid-reply: a streamed completion pauses this long before `chat_pause_before`.
+    chat_pause_before: str = ""
+    chat_pause_seconds: float = 0.0
+    chat_finished: list[float] = field(default_factory=list)  # time.monotonic() each completion was sent whole
     speech_status: int = 200  # text-to-speech alone failing with this status
     requests: list[tuple[str, Any]] = field(default_factory=list)
     chat_arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each chat request
@@ -46,30 +52,40 @@ def _silence_wav(seconds: float = 0.5, rate: int = 16000) -> bytes:
     return buffer.getvalue()
 
 
+def _chunk(head: dict[str, Any], delta: dict[str, str], finish_reason: str | None = None) -> bytes:
+    choice = {"index": 0, "delta": delta, "finish_reason": finish_reason}
+    return f"data: {json.dumps({**head, 'object': 'chat.completion.chunk', 'choices': [choice]})}\n\n".encode()
+
+
 def build_app(behaviour: Behaviour) -> web.Application:
-    async def chat(request: web.Request) -> web.Response:
+    async def chat(request: web.Request) -> web.StreamResponse:
         body = await request.json()
         behaviour.requests.append(("chat", body))
         behaviour.chat_arrivals.append(time.monotonic())
         await asyncio.sleep(behaviour.chat_delay_seconds)
         if behaviour.status != 200:
             return _error(behaviour.status)
-        return web.json_response(
-            {
-                "id": "chatcmpl-standin",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": body["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": behaviour.chat_content},
-                    }
-                ],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-            }
-        )
+        head = {"id": "chatcmpl-standin", "created": int(time.time()), "model": body["model"]}
+        if not body.get("stream"):
+            message = {"role": "assistant", "content": behaviour.chat_content}
+            choice = {"index": 0, "finish_reason": "stop", "message": message}
+            usage = {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
+            behaviour.chat_finished.append(time.monotonic())
+            return web.json_response({**head, "object": "chat.completion", "choices": [choice], "usage": usage})
+        events = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await events.prepare(request)
+        content, pause_at = behaviour.chat_content, behaviour.chat_content.find(behaviour.chat_pause_before)
+        for start in range(0, len(content), 8):  # about a token's worth a chunk
+            if behaviour.chat_pause_before and start <= pause_at < start + 8:
+                await events.write(_chunk(head, {"content": content[start:pause_at]}))
+                await asyncio.sleep(behaviour.chat_pause_seconds)
+                await events.write(_chunk(head, {"content": content[pause_at : start + 8]}))
+            else:
+                await events.write(_chunk(head, {"content": content[start : start + 8]}))
+        await events.write(_chunk(head, {}, finish_reason="stop"))
+        await events.write(b"data: [DONE]\n\n")
+        behaviour.chat_finished.append(time.monotonic())
+        return events
 
     async def embeddings(request: web.Request) -> web.Response:
         body = await request.json()
