@@ -16,7 +16,7 @@ import uuid
 
 import httpx
 
-from bench.foundation import percentile
+from bench.foundation import bench_speech, percentile
 from bench.voice_pipeline import LLM_SECONDS, STT_SECONDS, TTS_SECONDS, measure_overhead
 from stack.cli import running_app
 from stack.settings import load_settings
@@ -99,6 +99,8 @@ def run() -> list[tuple[str, str, str]]:
         with running_app(settings) as (endpoints, api_url):
             heard, recorded, stops = asyncio.run(_interviews(api_url))
             at_agent, heard_overhead = asyncio.run(measure_overhead(settings, endpoints, turns=ANSWER_TURNS))
+    speed: list[tuple[str, str, str]] = []
+    bench_speech(speed)  # the foundation benchmark's fixed clip: how fast this machine runs the offline models
     rows = [
         (
             "voice to voice, offline models",
@@ -140,4 +142,7 @@ def run() -> list[tuple[str, str, str]]:
             "adds the room's transport both ways (WebRTC through livekit-server, jitter buffers)",
         ),
     ]
-    return rows
+    # Latency with the offline models scales with the machine: this row compares runs made on different ones.
+    return rows + [
+        (f"this machine: {what}", figure, f"{notes}, alone (as in foundation)") for what, figure, notes in speed
+    ]
