@@ -5,6 +5,8 @@ from piccolo.conf.apps import AppConfig
 from schema.tables import (
     AppUser,
     CodeSubmission,
+    Document,
+    DocumentChunk,
     InterviewContext,
     InterviewReport,
     Question,
@@ -23,6 +25,8 @@ APP_CONFIG = AppConfig(
         RefreshToken,
         Room,
         RoomInterviewer,
+        Document,
+        DocumentChunk,
         TranscriptTurn,
         InterviewReport,
         CodeSubmission,

@@ -1,6 +1,8 @@
 """Piccolo tables. The DDL lives in migrations/ (raw SQL, with its constraints); these mirror it."""
 
-from piccolo.columns import JSONB, UUID, Array, Bytea, Integer, Real, Text, Timestamptz, Varchar
+from typing import Any
+
+from piccolo.columns import JSONB, UUID, Array, Bytea, Column, Integer, Real, Text, Timestamptz, Varchar
 from piccolo.columns.column_types import ForeignKey
 from piccolo.table import Table
 
@@ -111,3 +113,46 @@ class ReplyAudio(Table):
     seconds = Real()
     provider = Varchar(length=80)
     created_at = Timestamptz()
+
+
+class Vector(Column):
+    """pgvector's `vector(n)`; values are written and read as its text form ('[0.1,0.2,...]')."""
+
+    def __init__(self, dimensions: int, **kwargs: Any) -> None:
+        self.dimensions = dimensions
+        super().__init__(**kwargs)
+
+    @property
+    def column_type(self) -> str:
+        return f"vector({self.dimensions})"
+
+
+class Document(Table):
+    """A resume or job description. Everything taken from the file is sealed (activities/vault.py)."""
+
+    id = UUID(primary_key=True)
+    owner = ForeignKey(references=AppUser)
+    kind = Varchar(length=10)
+    status = Varchar(length=12)
+    filename_sealed = Bytea(null=True, default=None)
+    content_type = Varchar(length=80)
+    bytes = Integer()
+    pages = Integer(null=True, default=None)
+    wrapped_key = Bytea()
+    original_sealed = Bytea()
+    text_sealed = Bytea(null=True, default=None)
+    structure_sealed = Bytea(null=True, default=None)
+    chunks = Integer(null=True, default=None)
+    embedding_provider = Varchar(length=80, null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class DocumentChunk(Table):
+    document = ForeignKey(references=Document)
+    n = Integer()
+    section = Varchar(length=30)
+    query_sealed = Bytea()
+    answer_sealed = Bytea()
+    query_embedding = Vector(384)
+    answer_embedding = Vector(384)

@@ -54,6 +54,13 @@ def main(argv: list[str] | None = None) -> None:
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True, help="display name")
     create.add_argument("--role", choices=["candidate", "recruiter", "admin"], required=True)
+    keys = commands.add_parser("keys", help="the master key that wraps each document's key")
+    keys.add_subparsers(dest="keys_command", required=True).add_parser(
+        "rotate",
+        help="re-wrap every document's key under the current master key: after you set a new "
+        "ENCRYPTION_MASTER_KEY (the old one in ENCRYPTION_PREVIOUS_MASTER_KEYS), or, without one, under a new key "
+        "made in the data folder",
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -77,6 +84,8 @@ def main(argv: list[str] | None = None) -> None:
             setup()
         elif args.command == "users":
             create_user(settings, args.email, args.name, args.role)
+        elif args.command == "keys":
+            rotate_keys(settings)
     except (SettingsError, StackError, ServiceFailed, binaries.BinaryUnavailable) as exc:
         print(f"mocki: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -132,6 +141,28 @@ def create_user(settings: Settings, email: str, name: str, role: Role) -> None:
 
         asyncio.run(create())
     print(f"created {role} {email}")
+
+
+def rotate_keys(settings: Settings) -> None:
+    from activities.ingest import rewrap_documents
+    from activities.vault import Vault, add_master_key, master_keys_of
+
+    if settings.encryption_master_key is None:
+        add_master_key(settings.data_dir)  # running processes read it when they meet a key wrapped by it
+    vault = Vault(lambda: master_keys_of(settings))
+    with _database(settings) as database_url:
+
+        async def rewrap() -> tuple[int, int]:
+            await migrate(database_url)
+            engine = database.bind(database_url)
+            await engine.start_connection_pool()
+            try:
+                return await rewrap_documents(vault)
+            finally:
+                await engine.close_connection_pool()
+
+        rewrapped, current = asyncio.run(rewrap())
+    print(f"master key {vault.current}: {rewrapped} document keys re-wrapped, {current} already under it")
 
 
 def seed_questions(settings: Settings, path: Path | None) -> None:

@@ -75,8 +75,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     google_client_secret: str | None = None
     google_redirect_uri: str | None = None
     gmail_api_endpoint: str | None = None
-    # AES-256 master key (base64 of 32 bytes) that wraps per-document and per-token data keys.
+    # AES-256 master key (base64 of 32 bytes) that wraps per-document and per-token data keys; generated and kept
+    # under data_dir when unset (the embedded stack). Earlier keys, comma-separated, still open what they wrapped
+    # until `mocki keys rotate` has re-wrapped it under the current one.
     encryption_master_key: bytes | None = None
+    encryption_previous_master_keys: tuple[bytes, ...] = ()
     # Temporal task queues.
     interview_task_queue: str = "interview"
     # An interview's workflow continues as new once its history holds this many events (Temporal suggests it
@@ -224,6 +227,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
         fields["api_port"] = _port("MOCKI_API_PORT", value)
     if value := get("ENCRYPTION_MASTER_KEY"):
         fields["encryption_master_key"] = _master_key("ENCRYPTION_MASTER_KEY", value)
+    if value := get("ENCRYPTION_PREVIOUS_MASTER_KEYS"):
+        fields["encryption_previous_master_keys"] = tuple(
+            _master_key("ENCRYPTION_PREVIOUS_MASTER_KEYS", part.strip()) for part in value.split(",") if part.strip()
+        )
     if (value := get("MOCKI_SECRET_KEY")) is not None:
         if len(value) < 32:
             raise SettingsError("MOCKI_SECRET_KEY must be at least 32 characters")

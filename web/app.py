@@ -16,6 +16,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from activities.llm import llm_breaker
+from activities.vault import Vault, master_keys_of
 from schema.common import Body
 from stack import database
 from stack.services import Endpoints
@@ -23,6 +24,7 @@ from stack.settings import Settings
 from stack.temporal import connect
 from web.accounts import Tokens, load_or_create_secret
 from web.auth import AUTHENTICATION, AuthController, UserController
+from web.documents import DocumentController
 from web.errors import EXCEPTION_HANDLERS
 from web.headers import add_security_headers
 from web.health import HealthController
@@ -55,7 +57,14 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             await db.close_connection_pool()
 
     app = Litestar(
-        route_handlers=[AuthController, UserController, WeaknessController, RoomController, HealthController],
+        route_handlers=[
+            AuthController,
+            UserController,
+            WeaknessController,
+            RoomController,
+            DocumentController,
+            HealthController,
+        ],
         # Outermost first: idempotency keys belong to the authenticated caller.
         middleware=[AUTHENTICATION, IdempotencyMiddleware()],
         before_send=[add_security_headers],
@@ -74,6 +83,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
                 "settings": settings,
                 "endpoints": endpoints,
                 "tokens": Tokens(load_or_create_secret(settings.secret_key, settings.data_dir)),
+                "vault": Vault(lambda: master_keys_of(settings)),
             }
         ),
         openapi_config=OpenAPIConfig(

@@ -7,14 +7,17 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.embeddings import build_embedder
+from activities.ingest import DocumentActivities
 from activities.interview import InterviewActivities
 from activities.llm import build_interviewer, llm_breaker
 from activities.question_bank import QuestionBank
 from activities.reply_leads import ReplyLeads
 from activities.review import ReviewActivities
 from activities.speech import build_tts
+from activities.vault import Vault, master_keys_of
 from activities.voice import VoiceActivities
 from stack.settings import Settings
+from workflows.ingest import DocumentIngestWorkflow
 from workflows.interview import InterviewWorkflow
 
 
@@ -23,15 +26,17 @@ def interview_worker(
 ) -> Worker:
     """`redis` holds state shared by every worker and the API (the LLM circuit breaker) and carries replies'
     openings to the voice agent; `bank` is read from Postgres at start (QuestionBank.load)."""
+    embedder = build_embedder(settings)
     activities = InterviewActivities(
-        build_interviewer(settings), bank, build_embedder(settings), llm_breaker(settings, redis), ReplyLeads(redis)
+        build_interviewer(settings), bank, embedder, llm_breaker(settings, redis), ReplyLeads(redis)
     )
+    documents = DocumentActivities(Vault(lambda: master_keys_of(settings)), embedder)
     reviews = ReviewActivities(bank)
     voice = VoiceActivities(build_tts(settings))
     return Worker(
         client,
         task_queue=task_queue or settings.interview_task_queue,
-        workflows=[InterviewWorkflow],
+        workflows=[InterviewWorkflow, DocumentIngestWorkflow],
         activities=[
             activities.plan_interview,
             activities.record_turn,
@@ -42,5 +47,8 @@ def interview_worker(
             activities.write_hint,
             reviews.review_code,
             voice.speak_reply,
+            documents.extract_document,
+            documents.index_document,
+            documents.discard_document,
         ],
     )

@@ -1,0 +1,174 @@
+"""Resumes and job descriptions: upload (sealed at once), status and structure, delete. Only the owner sees or
+deletes a document; anyone else gets the same 404 as for a document that does not exist."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, delete, get, post
+from litestar.datastructures import State, UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException, NotFoundException, ServiceUnavailableException
+from litestar.params import Body, FromPath
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT, HTTP_422_UNPROCESSABLE_ENTITY
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+
+from activities.documents import MAX_UPLOAD_BYTES, UnusableDocument, sniff
+from activities.vault import Vault, decode_wrapped, encode_wrapped, open_sealed, seal
+from schema.documents import DocumentAccepted, DocumentKind, DocumentStructure, DocumentView, IngestInput
+from schema.tables import Document
+from web.accounts import Principal
+from web.limits import READS, limited
+from workflows.ingest import DocumentIngestWorkflow, ingest_workflow_id
+
+MAX_FILENAME_CHARS = 200
+UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + 256 * 1024  # the form's own framing and fields around the file
+
+
+class UnprocessableDocument(ClientException):
+    status_code = HTTP_422_UNPROCESSABLE_ENTITY
+
+
+@dataclass
+class DocumentUpload:
+    """`kind` and either `file` (PDF, DOCX, text or Markdown) or `text` (a job description pasted as text)."""
+
+    kind: str
+    file: UploadFile | None = None
+    text: str | None = None
+
+
+class DocumentController(Controller):
+    path = "/documents"
+    tags = ["documents"]
+
+    @post(
+        "/",
+        status_code=HTTP_202_ACCEPTED,
+        operation_id="uploadDocument",
+        request_max_body_size=UPLOAD_BODY_BYTES,
+        guards=[limited(READS)],
+    )
+    async def upload(
+        self,
+        data: Annotated[DocumentUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+        state: State,
+        request: Request[Principal, None, Any],
+    ) -> DocumentAccepted:
+        """Upload a resume or a job description (multipart: `kind` = resume | jd, and `file`, or `text` for a
+        pasted job description). It is read at once: a file that cannot be used is refused with 422 and the
+        reason, and nothing of it is kept. Then its chunks are embedded: `GET /documents/{id}` shows when."""
+        kind = _kind(data.kind)
+        content, filename = await _content(data, kind)
+        try:
+            content_type = sniff(content)
+        except UnusableDocument as unusable:
+            raise UnprocessableDocument(str(unusable)) from None
+        vault: Vault = state.vault
+        document_id = str(uuid.uuid4())
+        data_key, wrapped = vault.new_data_key(document_id)
+        now = dt.datetime.now(dt.UTC)
+        await Document.insert(
+            Document(
+                id=document_id,
+                owner=request.user.id,
+                kind=kind,
+                status="extracting",
+                filename_sealed=seal(data_key, filename.encode(), document_id, "filename") if filename else None,
+                content_type=content_type,
+                bytes=len(content),
+                wrapped_key=encode_wrapped(wrapped),
+                original_sealed=seal(data_key, content, document_id, "original"),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        client: Client = state.temporal
+        start = WithStartWorkflowOperation(
+            DocumentIngestWorkflow.run,
+            IngestInput(document_id=document_id),
+            id=ingest_workflow_id(document_id),
+            task_queue=state.settings.interview_task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        )
+        try:
+            extraction = await client.execute_update_with_start_workflow(
+                DocumentIngestWorkflow.extraction, start_workflow_operation=start
+            )
+        except BaseException:
+            await Document.delete().where(Document.id == document_id)  # nothing half-stored
+            raise
+        if not extraction.ok:  # the workflow has discarded it
+            if extraction.temporary:
+                raise ServiceUnavailableException(f"{extraction.reason}; try again shortly")
+            raise UnprocessableDocument(f"This document cannot be used: {extraction.reason}.")
+        return DocumentAccepted(document_id=document_id, status="indexing")
+
+    @get("/{document_id:uuid}", operation_id="getDocument", guards=[limited(READS)])
+    async def get_document(
+        self, document_id: FromPath[uuid.UUID], state: State, request: Request[Principal, None, Any]
+    ) -> DocumentView:
+        """The document's status and, once read, its structure: sections, positions, skills, seniority."""
+        row = await _owned(document_id, request.user)
+        vault: Vault = state.vault
+        key = vault.unwrap(decode_wrapped(row["wrapped_key"]), str(document_id))
+
+        def opened(field: str) -> bytes | None:
+            return (
+                None
+                if row[field] is None
+                else open_sealed(key, row[field], str(document_id), field.removesuffix("_sealed"))
+            )
+
+        structure, filename = opened("structure_sealed"), opened("filename_sealed")
+        return DocumentView(
+            document_id=str(document_id),
+            kind=row["kind"],
+            status=row["status"],
+            filename=None if filename is None else filename.decode(),
+            content_type=row["content_type"],
+            bytes=row["bytes"],
+            pages=row["pages"],
+            created_at=row["created_at"].isoformat(),
+            structure=None if structure is None else msgspec.json.decode(structure, type=DocumentStructure),
+            chunks=row["chunks"],
+            embedding_provider=row["embedding_provider"],
+        )
+
+    @delete("/{document_id:uuid}", status_code=HTTP_204_NO_CONTENT, operation_id="deleteDocument")
+    async def delete_document(self, document_id: FromPath[uuid.UUID], request: Request[Principal, None, Any]) -> None:
+        """Delete the document with its text, chunks and vectors."""
+        await _owned(document_id, request.user)
+        await Document.delete().where(Document.id == document_id)
+
+
+def _kind(kind: str) -> DocumentKind:
+    if kind == "resume":
+        return "resume"
+    if kind == "jd":
+        return "jd"
+    raise ClientException("`kind` must be resume or jd")
+
+
+async def _content(data: DocumentUpload, kind: DocumentKind) -> tuple[bytes, str | None]:
+    if (data.file is None) == (data.text is None):
+        raise ClientException("send either `file` (the document) or `text` (a pasted job description), not both")
+    if data.text is not None:
+        if kind != "jd":
+            raise ClientException("only a job description may be pasted as text; upload a resume as a file")
+        return data.text.encode(), None
+    assert data.file is not None
+    content = await data.file.read()
+    return content, data.file.filename[:MAX_FILENAME_CHARS] if data.file.filename else None
+
+
+async def _owned(document_id: uuid.UUID, principal: Principal) -> dict[str, Any]:
+    row = await Document.select().where((Document.id == document_id) & (Document.owner == principal.id)).first()
+    if row is None:
+        raise NotFoundException("no such document")
+    return row
