@@ -183,3 +183,13 @@ async def test_the_database_holds_no_resume_plaintext(api: httpx.AsyncClient) ->
             f"%{MARKER.encode().hex()}%",
         )
         assert found[0]["n"] == 0, f"{table} holds resume plaintext"
+
+
+async def test_uploads_have_a_budget_of_their_own(api: httpx.AsyncClient) -> None:
+    auth, _ = await sign_up(api, role="recruiter")
+    pasted = {"kind": (None, "jd"), "text": (None, JOB_DESCRIPTION)}
+    for _ in range(20):
+        assert (await api.post("/documents", files=pasted, headers=auth)).status_code == 202
+    refused = await api.post("/documents", files=pasted, headers=auth)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0, refused.text
+    assert "document uploads" in refused.json()["detail"], refused.json()

@@ -23,7 +23,7 @@ from activities.vault import Vault, decode_wrapped, encode_wrapped, open_sealed,
 from schema.documents import DocumentAccepted, DocumentKind, DocumentStructure, DocumentView, IngestInput
 from schema.tables import Document
 from web.accounts import Principal
-from web.limits import READS, limited
+from web.limits import DOCUMENT_UPLOAD, READS, limited
 from workflows.ingest import DocumentIngestWorkflow, ingest_workflow_id
 
 MAX_FILENAME_CHARS = 200
@@ -52,7 +52,7 @@ class DocumentController(Controller):
         status_code=HTTP_202_ACCEPTED,
         operation_id="uploadDocument",
         request_max_body_size=UPLOAD_BODY_BYTES,
-        guards=[limited(READS)],
+        guards=[limited(DOCUMENT_UPLOAD)],
     )
     async def upload(
         self,
@@ -140,7 +140,9 @@ class DocumentController(Controller):
             embedding_provider=row["embedding_provider"],
         )
 
-    @delete("/{document_id:uuid}", status_code=HTTP_204_NO_CONTENT, operation_id="deleteDocument")
+    @delete(
+        "/{document_id:uuid}", status_code=HTTP_204_NO_CONTENT, operation_id="deleteDocument", guards=[limited(READS)]
+    )
     async def delete_document(self, document_id: FromPath[uuid.UUID], request: Request[Principal, None, Any]) -> None:
         """Delete the document with its text, chunks and vectors."""
         await _owned(document_id, request.user)

@@ -97,6 +97,12 @@ HINT = Policy(
     ),
     fail_closed=True,
 )
+# Each upload is parsed and embedded: a budget of its own, not a read's.
+DOCUMENT_UPLOAD = Policy(
+    "document-upload",
+    (Window("your document uploads", "user", 20, 3600), Window("the service's document budget", "global", 120, 60)),
+    fail_closed=True,
+)
 READS = Policy("reads", (Window("your requests", "user", 600, 60),), fail_closed=False)
 # Guessing passwords costs argon2 time: a few tries a minute per account.
 SIGN_IN = Policy("sign-in", (Window("sign-in attempts for this account", "email", 10, 60),), fail_closed=True)
