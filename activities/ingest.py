@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from typing import Any
 
 import msgspec
+from piccolo.columns import Column
 from piccolo.engine import engine_finder
 from temporalio import activity
 
@@ -31,24 +33,25 @@ class DocumentActivities:
         self._vault = vault
         self._embedder = embedder
 
-    async def _key(self, document_id: str) -> tuple[bytes, dict[str, object]] | None:
-        row = await Document.select().where(Document.id == uuid.UUID(document_id)).first()
+    async def _key(self, document_id: str, *columns: Column) -> tuple[bytes, dict[str, Any]] | None:
+        """The document's data key and `columns` (only those: the sealed original alone may be 5 MiB)."""
+        row = await Document.select(Document.wrapped_key, *columns).where(Document.id == uuid.UUID(document_id)).first()
         if row is None:
             return None
         return self._vault.unwrap(decode_wrapped(row["wrapped_key"]), document_id), row
 
     @activity.defn
     async def extract_document(self, request: IngestInput) -> Extraction:
-        found = await self._key(request.document_id)
+        found = await self._key(request.document_id, Document.kind, Document.original_sealed)
         if found is None:
             return Extraction(ok=False, reason="the document was deleted before it was read")
         key, row = found
-        original = open_sealed(key, row["original_sealed"], request.document_id, "original")  # type: ignore[arg-type]
+        original = open_sealed(key, row["original_sealed"], request.document_id, "original")
         try:
             _kind, text, pages = await asyncio.to_thread(extract_text, original)  # parsing blocks: not on the loop
         except UnusableDocument as unusable:
             return Extraction(ok=False, reason=str(unusable))
-        structured = structure(row["kind"], text)  # type: ignore[arg-type]
+        structured = structure(row["kind"], text)
         await Document.update(
             {
                 Document.text_sealed: seal(key, text.encode(), request.document_id, "text"),
@@ -62,13 +65,12 @@ class DocumentActivities:
 
     @activity.defn
     async def index_document(self, request: IngestInput) -> Indexed:
-        found = await self._key(request.document_id)
+        found = await self._key(request.document_id, Document.kind, Document.structure_sealed)
         if found is None:
             return Indexed(chunks=0, provider=self._embedder.provider)
         key, row = found
-        sealed_structure = row["structure_sealed"]
-        opened = open_sealed(key, sealed_structure, request.document_id, "structure")  # type: ignore[arg-type]
-        pairs = chunks_with_questions(row["kind"], msgspec.json.decode(opened, type=DocumentStructure))  # type: ignore[arg-type]
+        opened = open_sealed(key, row["structure_sealed"], request.document_id, "structure")
+        pairs = chunks_with_questions(row["kind"], msgspec.json.decode(opened, type=DocumentStructure))
         queries = await self._embedder.embed([pair.query for pair in pairs])
         answers = await self._embedder.embed([pair.answer for pair in pairs])
         document_id = uuid.UUID(request.document_id)
