@@ -149,7 +149,8 @@ class InterviewActivities:
         intent, agent = routed.intent, routed.agent
         if intent != "answer":
             await _store_context_use(request, use)
-            reply = host_reply(intent, question)
+            # A question about the code is answered in the workflow, which holds the latest test run.
+            reply = None if intent == "code_question" else host_reply(intent, question)
             return TurnOutcome(intent=intent, agent=agent, reply=reply, context=use, provider="policy:router")
         answer = await self._answer_so_far(request, row["text"]) if request.follow_ups_asked else row["text"]
         started = time.perf_counter()

@@ -5,7 +5,8 @@ explainable, and never lets a model decide to skip scoring. The agents:
 - host: clarification requests and pauses ("let me think"): restates or waits, never scores;
 - behavioural: the introduction and behavioural answers, judged for STAR (situation, task, action, result);
 - knowledge: technical knowledge and design answers, judged against the rubric;
-- coding: talk about the coding question (hint requests go to the hint ladder);
+- coding: talk about the coding question (hint requests go to the hint ladder; a question about the code is
+  answered from its latest test run and the question stays open);
 - question_generation: one follow-up on a partial answer, grounded in the candidate's own words;
 - analysis: the final evaluation (the report, activities/interview.py).
 """
@@ -54,12 +55,23 @@ class Route(msgspec.Struct, frozen=True):
 
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
+_ASKS_ABOUT_CODE = re.compile(
+    r"\?\s*$|\b(what do you think|does (this|that|it) (look|make sense|work)|is (this|that|it) (right|ok(ay)?|correct)"
+    r"|am i on the right track)\b",
+    re.IGNORECASE,
+)
 
 
 def route(stage: Stage, text: str) -> Route:
     # While coding, a request usually ends a stretch of thinking aloud: its last sentence is what was asked.
-    if stage == "coding" and _HINT.search(_SENTENCES.split(text.strip())[-1]):
-        return Route("hint_request", "coding")
+    # A question about the code ("does this look right?") is answered from the tests and keeps the question open;
+    # only an answer moves the interview on.
+    if stage == "coding":
+        last_sentence = _SENTENCES.split(text.strip())[-1]
+        if _HINT.search(last_sentence):
+            return Route("hint_request", "coding")
+        if _ASKS_ABOUT_CODE.search(last_sentence):
+            return Route("code_question", "coding")
     if len(text.split()) <= MAX_REQUEST_WORDS:
         if _HINT.search(text):
             return Route("hint_request", "coding")
@@ -124,6 +136,21 @@ def coding_check_in(reason: CheckInReason, review: CodeReview | None) -> str:
         return f"All {review.total} tests pass. Walk me through the time and space complexity."
     failing = next(test.name for test in review.tests if not test.passed)
     return f"{review.passed} of {review.total} tests pass; {failing} fails. What do you think is happening there?"
+
+
+def code_question_reply(review: CodeReview | None) -> str:
+    """The coding agent's answer to a question about the candidate's code: what their latest test run showed."""
+    if review is None:
+        return "Run the tests and we'll go through the results together. I can give you a hint if you'd like."
+    if review.status != "ran":
+        return "Your last run didn't get as far as the tests; the code hit an error. Want to go through it together?"
+    if review.passed == review.total:
+        return f"On your last run all {review.total} tests passed. Walk me through the time and space complexity."
+    failing = next(test.name for test in review.tests if not test.passed)
+    return (
+        f"On your last run {review.passed} of {review.total} tests passed; {failing} failed. "
+        "What do you think is happening there?"
+    )
 
 
 def system_prompt(agent: AgentName) -> str:

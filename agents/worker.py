@@ -81,6 +81,10 @@ def agent_server(settings: Settings, endpoints: Endpoints, stt: SpeechToText) ->
                 # The candidate's audio in 20 ms frames, not the default 50: each frame is that much later to the
                 # VAD, which a barge-in and the end of an answer both wait on.
                 audio_input=room_io.AudioInputOptions(frame_size_ms=INPUT_FRAME_MS),
+                # Captions paced to the audio cost a speaking-rate STFT on this loop over each whole synthesised
+                # reply at once: measured 0.5 s blocked as the first reply began, a gap that garbled its first
+                # words ("Welcome" heard as "The Lord will come"). The record is the workflow's; captions go as-is.
+                text_output=room_io.TextOutputOptions(sync_transcription=False),
             ),
         )
         InterviewerTranscriber(ctx.room, RecognisedSpeech(stt), handle).attach()

@@ -17,7 +17,7 @@ CodeLanguage = Literal["python", "javascript"]
 RoomMode = Literal["ai", "peer"]
 JobStatus = Literal["queued", "running", "completed", "failed"]
 # What a candidate's turn is: an answer, or a request about the conversation itself.
-Intent = Literal["answer", "clarification", "thinking", "hint_request", "check_in"]
+Intent = Literal["answer", "clarification", "thinking", "hint_request", "code_question", "check_in"]
 # The specialised agents a turn is routed to (activities/specialists.py).
 AgentName = Literal["host", "behavioural", "knowledge", "coding", "question_generation", "analysis"]
 FailureReason = Literal[

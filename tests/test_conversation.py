@@ -93,6 +93,31 @@ async def test_asking_for_a_hint_out_loud_climbs_the_same_ladder_as_the_hint_but
     assert button["level"] == 2
 
 
+async def test_a_question_about_the_code_is_answered_from_its_tests_and_the_coding_question_stays(api: Client) -> None:
+    from tests.test_review import FAILS_EDGE_CASES, room_at_coding_stage
+
+    room_id, auth = await room_at_coding_stage(api)
+    path = f"/rooms/{room_id}/ai/message"
+    before_any_run = await job_result(api, path, auth, {"text": "Does this look right to you?"})
+    assert (before_any_run["intent"], before_any_run["stage"]) == ("code_question", "coding")
+    assert before_any_run["question_id"] == "code-valid-parentheses"
+    assert before_any_run["text"].startswith("Run the tests and we'll go through the results together.")
+
+    await job_result(api, f"/rooms/{room_id}/ai/review", auth, {"code": FAILS_EDGE_CASES})
+    thinking_aloud = "So I push every opening bracket and pop on a closing one. What do you think?"
+    after_a_run = await job_result(api, path, auth, {"text": thinking_aloud})
+    assert (after_a_run["intent"], after_a_run["agent"], after_a_run["stage"]) == ("code_question", "coding", "coding")
+    assert after_a_run["provider"] == "mocki:coding-check-in"  # rules over the test run, not a model's score
+    assert after_a_run["text"].startswith("On your last run ") and " of 8 tests passed; " in after_a_run["text"]
+
+    explained = "I push every opening bracket on a stack and pop it on the matching closing one, so it is O(n)."
+    assert (await job_result(api, path, auth, {"text": explained}))["stage"] != "coding"  # an answer moves on
+    turns = (await api.get(f"/rooms/{room_id}/ai/messages", params={"limit": 200}, headers=auth)).json()["items"]
+    await api.post(f"/rooms/{room_id}/end", headers=auth)
+    report = await await_report(api, room_id, auth)
+    assert report["answered"] == sum(t["speaker"] == "candidate" for t in turns) - 2  # the questions were not scored
+
+
 async def test_the_report_says_what_the_summary_buffer_saved(api: Client) -> None:
     path, auth = await new_room(api)
     long_answer = "I would describe the system, the trade-offs and the failure modes in some detail. " * 6

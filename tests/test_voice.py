@@ -7,6 +7,7 @@ synthesised with espeak-ng. The agent is a `mocki agent` process, dispatched whe
 from __future__ import annotations
 
 import asyncio
+import difflib
 import json
 import re
 import signal
@@ -24,12 +25,14 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceResponse,
 )
 
+from agents.interviewer import REFUSALS_ALOUD
 from stack.services import Endpoints
 from stack.settings import Settings
 from stack.voice_candidate import Candidate
 from tests.conftest import isolated_api, recruiter_room, service_env, sign_up, start_worker, wait_ready
 from tests.standins.openai_api import Behaviour, running
 from tests.test_review import FAILS_EDGE_CASES, job_result, room_at_coding_stage
+from workflows.interview import ALL_ANSWERED
 
 
 def start_agent(env: dict[str, str], ready: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -85,6 +88,15 @@ async def voice_agent(
             agent.kill()
 
 
+def assert_heard(heard: str, said: object) -> None:
+    """The candidate heard `said`. Its ear is whisper tiny.en on espeak-ng's voice, which gets single words wrong
+    ("Backend" -> "Mac and", "covers" -> "Congress"): most of the words, in order, is hearing it; another sentence
+    shares few (0.0-0.4 measured), so a wrong or missing utterance still fails."""
+    heard_words, said_words = re.findall(r"[a-z']+", heard.lower()), re.findall(r"[a-z']+", str(said).lower())
+    similarity = difflib.SequenceMatcher(None, said_words, heard_words).ratio()
+    assert similarity >= 0.6, f"heard {heard!r} for {said!r} ({similarity:.2f} alike)"
+
+
 async def turns(api: httpx.AsyncClient, room_id: str, auth: dict[str, str]) -> list[dict[str, object]]:
     page = await api.get(f"/rooms/{room_id}/ai/messages", params={"limit": 200}, headers=auth)
     return page.json()["items"]  # type: ignore[no-any-return]
@@ -104,7 +116,7 @@ async def test_the_candidate_hears_the_question_answers_by_voice_and_hears_the_r
         await candidate.join(grant["url"], grant["token"])
         try:
             opening = await candidate.hear_an_utterance()
-            assert "welcome to your" in opening.lower(), opening
+            assert_heard(opening, (await turns(api, room_id, auth))[0]["text"])
 
             await candidate.say("I am a backend engineer with five years of experience in payments.")
             for _ in range(100):
@@ -289,8 +301,8 @@ async def test_while_coding_the_agent_waits_out_silence_and_speaks_when_asked_te
         candidate = Candidate()
         await candidate.join(joined.json()["url"], joined.json()["token"])
         try:
-            assert "bracket" in (await candidate.hear_an_utterance()).lower()  # the coding question
             before = len(await turns(api, room_id, auth))
+            assert_heard(await candidate.hear_an_utterance(), (await turns(api, room_id, auth))[-1]["text"])
 
             # Thinking aloud, then typing in silence for longer than any answer pause: not a turn.
             spoke_at = await candidate.say("Okay, I will push the opening brackets on a stack.", 8.0)
@@ -305,8 +317,9 @@ async def test_while_coding_the_agent_waits_out_silence_and_speaks_when_asked_te
             )
             await job_result(api, f"/rooms/{room_id}/ai/review", auth, {"code": FAILS_EDGE_CASES})
             await candidate.room.local_participant.publish_data(json.dumps({"type": "tests_run"}), **coding)
-            assert "happening there" in (await candidate.hear_an_utterance()).lower()  # about the failing test
+            heard = await candidate.hear_an_utterance()  # about the failing test
             remark = (await turns(api, room_id, auth))[-1]
+            assert_heard(heard, remark["text"])
             assert remark["speaker"] == "ai" and "of 8 tests pass" in str(remark["text"]), remark
 
             # A request to the interviewer is a turn: the hint ladder, with the editor's code.
@@ -318,14 +331,15 @@ async def test_while_coding_the_agent_waits_out_silence_and_speaks_when_asked_te
             assert not loud_after, f"the hint went on {loud_after[-1] - started:.2f} s after the barge-in"
             recorded = await turns(api, room_id, auth)
             assert [t["speaker"] for t in recorded[-2:]] == ["candidate", "ai"], recorded
-            assert "stack" in str(recorded[-2]["text"]).lower() and "hint" in str(recorded[-2]["text"]).lower()
+            asked = str(recorded[-2]["text"]).lower()
+            assert "stack" in asked and "hint" in asked, recorded[-4:]  # thinking aloud and the request: one turn
             assert str(recorded[-1]["text"]).startswith("Hint 1:"), recorded[-1]
 
             # A long silence: the agent checks in.
             check_in = await candidate.hear_an_utterance(within_seconds=60)
-            # Whisper has heard "How's it going?" as "How did it go in?": the check-in's second sentence is surer.
-            assert "where you are" in check_in.lower(), check_in
-            assert "How's it going?" in str((await turns(api, room_id, auth))[-1]["text"])
+            idle_check_in = (await turns(api, room_id, auth))[-1]["text"]
+            assert "How's it going?" in str(idle_check_in)
+            assert_heard(check_in, idle_check_in)
         finally:
             await candidate.room.disconnect()
 
@@ -408,7 +422,7 @@ async def test_a_remote_model_s_acknowledgement_is_spoken_while_the_model_is_sti
                     await candidate.say("I am a backend engineer with five years of experience in payments.")
                     opening = await candidate.hear_an_utterance()
                     first_sound = next(at for at, loud in candidate.heard_at if loud and at > candidate.last_voiced_at)
-                    assert "covers the main idea" in opening.lower(), opening
+                    assert_heard(opening, "Thanks, that covers the main idea.")
                     assert behaviour.chat_finished and first_sound < behaviour.chat_finished[0], "it waited"
                     rest = await candidate.hear_an_utterance()  # the next question, once the workflow has it
                     assert rest.strip() and "main idea" not in rest.lower(), rest  # the opening is not said twice
@@ -438,7 +452,7 @@ async def test_after_the_last_question_the_agent_says_the_interview_is_over(
             await candidate.hear_an_utterance()  # the interviewer's last words
             recorded = len(await turns(api, room_id, auth))
             await candidate.say("Thank you, I have nothing else to add.")
-            assert "covered all my questions" in (await candidate.hear_an_utterance()).lower()
+            assert_heard(await candidate.hear_an_utterance(), REFUSALS_ALOUD[ALL_ANSWERED])
             assert len(await turns(api, room_id, auth)) == recorded  # refused by the workflow: nothing recorded
         finally:
             await candidate.room.disconnect()

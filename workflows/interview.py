@@ -20,7 +20,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.interview import InterviewActivities
     from activities.review import ReviewActivities
-    from activities.specialists import CHECK_IN_PROVIDER, coding_check_in
+    from activities.specialists import CHECK_IN_PROVIDER, code_question_reply, coding_check_in
     from activities.voice import VoiceActivities
     from schema.interview import (
         AgentName,
@@ -352,18 +352,20 @@ class InterviewWorkflow:
         return msgspec.structs.replace(reply, audio=audio)
 
     async def _converse(self, question: PlannedQuestion, outcome: TurnOutcome, *, code: str | None) -> InterviewerReply:
-        """A turn that is not an answer: a hint request on the coding question gets the next hint; a request for
-        clarification or a moment to think gets the host's reply. The question stays the same."""
+        """A turn that is not an answer: a hint request on the coding question gets the next hint, a question about
+        the code what its latest test run showed; a request for clarification or a moment to think gets the host's
+        reply. The question stays the same."""
+        text, provider = outcome.reply or "", outcome.provider
         if outcome.intent == "hint_request" and question.stage == "coding":
             if self._hints.get(question.id, 0) < HINT_LEVELS:
                 hint = await self._give_hint(question, code=code)
                 text = f"Hint {hint.level}: {hint.text}"
                 return self._reply(text, question, provider=hint.provider, agent="coding", intent="hint_request")
             text = f"You've used all {HINT_LEVELS} hints for this question; talk me through where you're stuck."
-        else:
-            text = outcome.reply or ""
-        await self._say(text, question, provider=outcome.provider)
-        return self._reply(text, question, provider=outcome.provider, agent=outcome.agent, intent=outcome.intent)
+        elif outcome.intent == "code_question":
+            text, provider = code_question_reply(self._last_review.get(question.id)), CHECK_IN_PROVIDER
+        await self._say(text, question, provider=provider)
+        return self._reply(text, question, provider=provider, agent=outcome.agent, intent=outcome.intent)
 
     def _reply(
         self, text: str, question: PlannedQuestion, *, provider: str, agent: AgentName, intent: Intent = "answer"
