@@ -66,7 +66,7 @@ _SENIORITY_LATE = (("lead", "lead"), ("senior", "senior"), ("sr.", "senior"))
 def structure(kind: DocumentKind, text: str) -> DocumentStructure:
     sections = split_sections(kind, text)
     positions = [p for s in sections if s.name in ("experience", "summary", "other") for p in _positions(s.text)]
-    skills = sorted({_skill_name(m.group(1)) for m in _SKILL.finditer(text)})
+    skills = sorted(skills_in(text))
     return DocumentStructure(
         sections=sections,
         positions=positions,
@@ -93,11 +93,17 @@ def split_sections(kind: DocumentKind, text: str) -> list[Section]:
     return sections
 
 
+# A job description's lists, one chunk per item: each requirement is matched against the resume on its own.
+ITEMISED_SECTIONS = ("responsibilities", "requirements", "nice_to_have")
+
+
 def chunks_with_questions(kind: DocumentKind, structure: DocumentStructure) -> list[QueryAnswer]:
-    """Each section in chunks of about CHUNK_CHARS (whole lines), each with the question it answers."""
+    """Each section in chunks of about CHUNK_CHARS (whole lines), each with the question it answers; a job
+    description's requirements and responsibilities one item each."""
     pairs = []
     for section in structure.sections:
-        for chunk in _chunks(section.text):
+        itemised = kind == "jd" and section.name in ITEMISED_SECTIONS
+        for chunk in _items(section.text) if itemised else _chunks(section.text):
             pairs.append(QueryAnswer(section=section.name, query=_question(kind, section.name, chunk), answer=chunk))
     return pairs
 
@@ -111,6 +117,15 @@ def _chunks(text: str) -> list[str]:
             current = ""
         current = f"{current}\n{line}".strip()
     return [*chunks, current] if current else chunks
+
+
+def _items(text: str) -> list[str]:
+    return [line.lstrip("-•* ").strip() for line in text.split("\n") if line.lstrip("-•* ").strip()]
+
+
+def skills_in(text: str) -> list[str]:
+    """The known skills named in `text`, normalised ("golang" -> "go"), in order of first mention."""
+    return list(dict.fromkeys(_skill_name(m.group(1)) for m in _SKILL.finditer(text)))
 
 
 def _question(kind: DocumentKind, section: str, chunk: str) -> str:

@@ -8,6 +8,7 @@ import msgspec
 
 DocumentKind = Literal["resume", "jd"]
 DocumentStatus = Literal["extracting", "indexing", "ready"]
+Coverage = Literal["covered", "partly", "missing"]
 
 
 class Section(msgspec.Struct, frozen=True, kw_only=True):
@@ -74,3 +75,34 @@ class DocumentView(msgspec.Struct, kw_only=True):
 class DocumentAccepted(msgspec.Struct, kw_only=True):
     document_id: str
     status: DocumentStatus
+
+
+class Evidence(msgspec.Struct, frozen=True, kw_only=True):
+    """The resume chunk closest to a requirement (its number in `GET /documents/{id}` order, its section)."""
+
+    chunk: int
+    section: str
+    excerpt: str
+    similarity: float  # cosine of the two chunks' embeddings
+
+
+class RequirementMatch(msgspec.Struct, frozen=True, kw_only=True):
+    requirement: str
+    section: str  # requirements | nice_to_have
+    status: Coverage
+    skills_covered: list[str]
+    skills_missing: list[str]
+    evidence: Evidence | None  # None when nothing in the resume comes close
+    reason: str
+
+
+class MatchReport(msgspec.Struct, frozen=True, kw_only=True):
+    resume_id: str
+    jd_id: str
+    score: int  # 0..100: required items count fully, nice-to-haves a quarter
+    required_skills_covered: list[str]
+    required_skills_missing: list[str]
+    requirements: list[RequirementMatch]
+    focus_topics: list[str]  # what a mock interview for this job should probe first
+    seniority: dict[str, str | None]  # {"resume": ..., "jd": ...}
+    provider: str  # how it was judged: the embedding model, and rules

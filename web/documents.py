@@ -19,10 +19,12 @@ from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.documents import MAX_UPLOAD_BYTES, UnusableDocument, sniff
+from activities.matching import IncomparableDocuments, match_documents
 from activities.vault import Vault, decode_wrapped, encode_wrapped, open_sealed, seal
-from schema.documents import DocumentAccepted, DocumentKind, DocumentStructure, DocumentView, IngestInput
+from schema.documents import DocumentAccepted, DocumentKind, DocumentStructure, DocumentView, IngestInput, MatchReport
 from schema.tables import Document
 from web.accounts import Principal
+from web.errors import ConflictException
 from web.limits import DOCUMENT_UPLOAD, READS, limited
 from workflows.ingest import DocumentIngestWorkflow, ingest_workflow_id
 
@@ -140,6 +142,35 @@ class DocumentController(Controller):
             embedding_provider=row["embedding_provider"],
         )
 
+    @get("/{resume_id:uuid}/match/{jd_id:uuid}", operation_id="matchResumeToJob", guards=[limited(READS)])
+    async def match(
+        self,
+        resume_id: FromPath[uuid.UUID],
+        jd_id: FromPath[uuid.UUID],
+        state: State,
+        request: Request[Principal, None, Any],
+    ) -> MatchReport:
+        """How the resume meets the job description: each requirement covered, partly covered or missing, with the
+        resume chunk that shows it; required skills covered and missing; a score; what to practise first."""
+        resume, jd = await _owned(resume_id, request.user), await _owned(jd_id, request.user)
+        if resume["kind"] != "resume" or jd["kind"] != "jd":
+            raise ClientException("match a resume (first) with a job description (second)")
+        for row in (resume, jd):
+            if row["status"] != "ready":
+                raise ConflictException(f"document {row['id']} is still being read ({row['status']}); try shortly")
+        vault: Vault = state.vault
+        try:
+            return await match_documents(
+                vault,
+                resume,
+                jd,
+                _structure(vault, resume),
+                _structure(vault, jd),
+                this_year=dt.datetime.now(dt.UTC).year,
+            )
+        except IncomparableDocuments as incomparable:
+            raise ConflictException(str(incomparable)) from None
+
     @delete(
         "/{document_id:uuid}", status_code=HTTP_204_NO_CONTENT, operation_id="deleteDocument", guards=[limited(READS)]
     )
@@ -174,3 +205,10 @@ async def _owned(document_id: uuid.UUID, principal: Principal) -> dict[str, Any]
     if row is None:
         raise NotFoundException("no such document")
     return row
+
+
+def _structure(vault: Vault, row: dict[str, Any]) -> DocumentStructure:
+    document_id = str(row["id"])
+    key = vault.unwrap(decode_wrapped(row["wrapped_key"]), document_id)
+    opened = open_sealed(key, row["structure_sealed"], document_id, "structure")
+    return msgspec.json.decode(opened, type=DocumentStructure)
