@@ -142,15 +142,8 @@ def code_question_reply(review: CodeReview | None) -> str:
     """The coding agent's answer to a question about the candidate's code: what their latest test run showed."""
     if review is None:
         return "Run the tests and we'll go through the results together. I can give you a hint if you'd like."
-    if review.status != "ran":
-        return "Your last run didn't get as far as the tests; the code hit an error. Want to go through it together?"
-    if review.passed == review.total:
-        return f"On your last run all {review.total} tests passed. Walk me through the time and space complexity."
-    failing = next(test.name for test in review.tests if not test.passed)
-    return (
-        f"On your last run {review.passed} of {review.total} tests passed; {failing} failed. "
-        "What do you think is happening there?"
-    )
+    remark = coding_check_in("tests_run", review)
+    return f"On your last run, {remark[0].lower()}{remark[1:]}"
 
 
 def system_prompt(agent: AgentName) -> str:

@@ -108,7 +108,7 @@ async def test_a_question_about_the_code_is_answered_from_its_tests_and_the_codi
     after_a_run = await job_result(api, path, auth, {"text": thinking_aloud})
     assert (after_a_run["intent"], after_a_run["agent"], after_a_run["stage"]) == ("code_question", "coding", "coding")
     assert after_a_run["provider"] == "mocki:coding-check-in"  # rules over the test run, not a model's score
-    assert after_a_run["text"].startswith("On your last run ") and " of 8 tests passed; " in after_a_run["text"]
+    assert after_a_run["text"].startswith("On your last run, ") and " of 8 tests pass; " in after_a_run["text"]
 
     explained = "I push every opening bracket on a stack and pop it on the matching closing one, so it is O(n)."
     assert (await job_result(api, path, auth, {"text": explained}))["stage"] != "coding"  # an answer moves on
