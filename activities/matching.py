@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
+from typing import Any
+
+import msgspec
 
 from activities.structure import skills_in
 from activities.vault import Vault, decode_wrapped, open_sealed
@@ -29,24 +32,17 @@ class IncomparableDocuments(ValueError):
     """The two documents' vectors come from different embedding models."""
 
 
-async def match_documents(
-    vault: Vault,
-    resume: dict[str, object],
-    jd: dict[str, object],
-    resume_structure: DocumentStructure,
-    jd_structure: DocumentStructure,
-    *,
-    this_year: int,
-) -> MatchReport:
-    """`resume` and `jd`: their `document` rows (id, wrapped_key, embedding_provider), both indexed."""
+async def match_documents(vault: Vault, resume: dict[str, Any], jd: dict[str, Any], *, this_year: int) -> MatchReport:
+    """`resume` and `jd`: their `document` rows (id, wrapped_key, structure_sealed, embedding_provider), indexed."""
     if resume["embedding_provider"] != jd["embedding_provider"]:
         raise IncomparableDocuments(
             f"the resume was embedded by {resume['embedding_provider']} and the job description by "
             f"{jd['embedding_provider']}; upload them again under the same model to compare them"
         )
     resume_id, jd_id = str(resume["id"]), str(jd["id"])
-    resume_key = vault.unwrap(decode_wrapped(resume["wrapped_key"]), resume_id)  # type: ignore[arg-type]
-    jd_key = vault.unwrap(decode_wrapped(jd["wrapped_key"]), jd_id)  # type: ignore[arg-type]
+    resume_key = vault.unwrap(decode_wrapped(resume["wrapped_key"]), resume_id)
+    jd_key = vault.unwrap(decode_wrapped(jd["wrapped_key"]), jd_id)
+    resume_structure, jd_structure = _structure(resume_key, resume), _structure(jd_key, jd)
     # Exact search: a resume has tens of chunks. For each requirement, the closest resume chunk.
     rows = await DocumentChunk.raw(
         "SELECT j.n AS jd_n, j.section AS jd_section, j.answer_sealed AS requirement, best.n AS resume_n, "
@@ -81,6 +77,11 @@ async def match_documents(
         jd=jd_structure,
         embedding_provider=str(resume["embedding_provider"]),
     )
+
+
+def _structure(key: bytes, row: dict[str, Any]) -> DocumentStructure:
+    opened = open_sealed(key, row["structure_sealed"], str(row["id"]), "structure")
+    return msgspec.json.decode(opened, type=DocumentStructure)
 
 
 def experience_years(resume: DocumentStructure, this_year: int) -> int | None:

@@ -160,14 +160,7 @@ class DocumentController(Controller):
                 raise ConflictException(f"document {row['id']} is still being read ({row['status']}); try shortly")
         vault: Vault = state.vault
         try:
-            return await match_documents(
-                vault,
-                resume,
-                jd,
-                _structure(vault, resume),
-                _structure(vault, jd),
-                this_year=dt.datetime.now(dt.UTC).year,
-            )
+            return await match_documents(vault, resume, jd, this_year=dt.datetime.now(dt.UTC).year)
         except IncomparableDocuments as incomparable:
             raise ConflictException(str(incomparable)) from None
 
@@ -205,10 +198,3 @@ async def _owned(document_id: uuid.UUID, principal: Principal) -> dict[str, Any]
     if row is None:
         raise NotFoundException("no such document")
     return row
-
-
-def _structure(vault: Vault, row: dict[str, Any]) -> DocumentStructure:
-    document_id = str(row["id"])
-    key = vault.unwrap(decode_wrapped(row["wrapped_key"]), document_id)
-    opened = open_sealed(key, row["structure_sealed"], document_id, "structure")
-    return msgspec.json.decode(opened, type=DocumentStructure)
