@@ -24,6 +24,11 @@ from schema.documents import DocumentStructure, Extraction, Indexed, IngestInput
 from schema.tables import Document, DocumentChunk
 
 
+def open_structure(key: bytes, sealed: bytes, document_id: str) -> DocumentStructure:
+    """A document's structure, from its sealed `structure_sealed` column."""
+    return msgspec.json.decode(open_sealed(key, sealed, document_id, "structure"), type=DocumentStructure)
+
+
 def vector_literal(vector: list[float]) -> str:
     return "[" + ",".join(f"{value:.7g}" for value in vector) + "]"
 
@@ -69,8 +74,8 @@ class DocumentActivities:
         if found is None:
             return Indexed(chunks=0, provider=self._embedder.provider)
         key, row = found
-        opened = open_sealed(key, row["structure_sealed"], request.document_id, "structure")
-        pairs = chunks_with_questions(row["kind"], msgspec.json.decode(opened, type=DocumentStructure))
+        opened = open_structure(key, row["structure_sealed"], request.document_id)
+        pairs = chunks_with_questions(row["kind"], opened)
         queries = await self._embedder.embed([pair.query for pair in pairs])
         answers = await self._embedder.embed([pair.answer for pair in pairs])
         document_id = uuid.UUID(request.document_id)

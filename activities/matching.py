@@ -12,8 +12,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-import msgspec
-
+from activities.ingest import open_structure
 from activities.structure import skills_in
 from activities.vault import Vault, decode_wrapped, open_sealed
 from schema.documents import Coverage, DocumentStructure, Evidence, MatchReport, RequirementMatch
@@ -42,7 +41,8 @@ async def match_documents(vault: Vault, resume: dict[str, Any], jd: dict[str, An
     resume_id, jd_id = str(resume["id"]), str(jd["id"])
     resume_key = vault.unwrap(decode_wrapped(resume["wrapped_key"]), resume_id)
     jd_key = vault.unwrap(decode_wrapped(jd["wrapped_key"]), jd_id)
-    resume_structure, jd_structure = _structure(resume_key, resume), _structure(jd_key, jd)
+    resume_structure = open_structure(resume_key, resume["structure_sealed"], resume_id)
+    jd_structure = open_structure(jd_key, jd["structure_sealed"], jd_id)
     # Exact search: a resume has tens of chunks. For each requirement, the closest resume chunk.
     rows = await DocumentChunk.raw(
         "SELECT j.n AS jd_n, j.section AS jd_section, j.answer_sealed AS requirement, best.n AS resume_n, "
@@ -77,11 +77,6 @@ async def match_documents(vault: Vault, resume: dict[str, Any], jd: dict[str, An
         jd=jd_structure,
         embedding_provider=str(resume["embedding_provider"]),
     )
-
-
-def _structure(key: bytes, row: dict[str, Any]) -> DocumentStructure:
-    opened = open_sealed(key, row["structure_sealed"], str(row["id"]), "structure")
-    return msgspec.json.decode(opened, type=DocumentStructure)
 
 
 def experience_years(resume: DocumentStructure, this_year: int) -> int | None:

@@ -8,7 +8,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
@@ -19,9 +18,10 @@ from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.documents import MAX_UPLOAD_BYTES, UnusableDocument, sniff
+from activities.ingest import open_structure
 from activities.matching import IncomparableDocuments, match_documents
 from activities.vault import Vault, decode_wrapped, encode_wrapped, open_sealed, seal
-from schema.documents import DocumentAccepted, DocumentKind, DocumentStructure, DocumentView, IngestInput, MatchReport
+from schema.documents import DocumentAccepted, DocumentKind, DocumentView, IngestInput, MatchReport
 from schema.tables import Document
 from web.accounts import Principal
 from web.errors import ConflictException
@@ -120,24 +120,18 @@ class DocumentController(Controller):
         vault: Vault = state.vault
         key = vault.unwrap(decode_wrapped(row["wrapped_key"]), str(document_id))
 
-        def opened(field: str) -> bytes | None:
-            return (
-                None
-                if row[field] is None
-                else open_sealed(key, row[field], str(document_id), field.removesuffix("_sealed"))
-            )
-
-        structure, filename = opened("structure_sealed"), opened("filename_sealed")
+        sealed_name, sealed_structure = row["filename_sealed"], row["structure_sealed"]
+        filename = None if sealed_name is None else open_sealed(key, sealed_name, str(document_id), "filename").decode()
         return DocumentView(
             document_id=str(document_id),
             kind=row["kind"],
             status=row["status"],
-            filename=None if filename is None else filename.decode(),
+            filename=filename,
             content_type=row["content_type"],
             bytes=row["bytes"],
             pages=row["pages"],
             created_at=row["created_at"].isoformat(),
-            structure=None if structure is None else msgspec.json.decode(structure, type=DocumentStructure),
+            structure=None if sealed_structure is None else open_structure(key, sealed_structure, str(document_id)),
             chunks=row["chunks"],
             embedding_provider=row["embedding_provider"],
         )
