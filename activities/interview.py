@@ -20,10 +20,11 @@ from temporalio import activity
 
 from activities.circuit import CircuitBreaker
 from activities.context import ContextTurn, ContextWindow, fold, line
-from activities.embeddings import Embedder
+from activities.grounding import GROUNDED_STAGES, PlanGrounder, apply
 from activities.llm import Interviewer, LeadListener
 from activities.question_bank import DIFFICULTY_ORDER, BankQuestion, QuestionBank
 from activities.reply_leads import ReplyLeads
+from activities.retrieval import BankIndex
 from activities.shadow import MATCH_AT_LEAST, BankMatcher, as_asked
 from activities.specialists import allowed_follow_up, host_reply, route
 from activities.tokens import token_counter
@@ -38,6 +39,7 @@ from schema.interview import (
     HintInput,
     InterviewPlan,
     InterviewReport,
+    PlannedQuestion,
     PlanRequest,
     ReportRequest,
     ShadowRequest,
@@ -83,28 +85,39 @@ class InterviewActivities:
         self,
         interviewer: Interviewer,
         bank: QuestionBank,
-        embedder: Embedder,
+        bank_index: BankIndex,
+        *,
         breaker: CircuitBreaker | None = None,
         leads: ReplyLeads | None = None,
+        grounder: PlanGrounder | None = None,
     ) -> None:
         self._interviewer = interviewer
         self._leads = leads  # where a streaming model's acknowledgement goes ahead of the whole reply
         self._bank = bank
-        self._matcher = BankMatcher(bank, embedder)
+        self._matcher = BankMatcher(bank, bank_index)
         self._breaker = breaker  # None: the interviewer runs in this process, nothing remote to protect
         self._tokens = token_counter()
+        self._grounder = grounder  # plans from a candidate's resume and job description
 
     @activity.defn
     async def plan_interview(self, request: PlanRequest) -> InterviewPlan:
+        by_difficulty: dict[str, list[PlannedQuestion]] = {
+            tier: self._bank.plan(request.role, tier, request.duration_minutes, request.coding_question_id)
+            for tier in DIFFICULTY_ORDER
+        }
+        provider = "question-bank"
+        grounding = None
+        if request.resume_id and self._grounder is not None:
+            order = [request.difficulty, *(t for t in DIFFICULTY_ORDER if t != request.difficulty)]
+            asked = [q.id for tier in order for q in by_difficulty[tier] if q.stage in GROUNDED_STAGES]
+            grounding = await self._grounder.ground(request, list(dict.fromkeys(asked)))
+        if grounding is not None:
+            by_difficulty = {tier: apply(grounding, plan) for tier, plan in by_difficulty.items()}
+            provider = f"question-bank, grounded in the {grounding.note}"
         return InterviewPlan(
-            questions=self._bank.plan(
-                request.role, request.difficulty, request.duration_minutes, request.coding_question_id
-            ),
-            provider="question-bank",
-            by_difficulty={
-                tier: self._bank.plan(request.role, tier, request.duration_minutes, request.coding_question_id)
-                for tier in DIFFICULTY_ORDER
-            },
+            questions=by_difficulty[request.difficulty],
+            provider=provider,
+            by_difficulty=by_difficulty,
             model_in_process=self._interviewer.in_process,
         )
 
@@ -121,6 +134,7 @@ class InterviewActivities:
                 provider=turn.provider,
                 created_at=dt.datetime.now(dt.UTC),
                 tokens=self._tokens.count(line(turn.speaker, turn.text)),
+                grounded_in=msgspec.json.encode(turn.grounded_in).decode() if turn.grounded_in else None,
             )
         ).on_conflict(target=(TranscriptTurn.room, TranscriptTurn.seq), action="DO NOTHING")
 

@@ -68,7 +68,9 @@ async def match_documents(vault: Vault, resume: dict[str, Any], jd: dict[str, An
                 excerpt=excerpt[:300],
                 similarity=round(float(row["similarity"]), 3),
             )
-        requirements.append(judge(text, row["jd_section"], closest, resume_structure.skills, years))
+        requirements.append(
+            judge(text, row["jd_section"], row["jd_n"], closest, resume_skills=resume_structure.skills, years=years)
+        )
     return report(
         resume_id,
         jd_id,
@@ -89,7 +91,13 @@ def experience_years(resume: DocumentStructure, this_year: int) -> int | None:
 
 
 def judge(
-    requirement: str, section: str, closest: Evidence | None, resume_skills: list[str], years: int | None
+    requirement: str,
+    section: str,
+    chunk: int,
+    closest: Evidence | None,
+    *,
+    resume_skills: list[str],
+    years: int | None,
 ) -> RequirementMatch:
     skills = skills_in(requirement)
     covered = [s for s in skills if s in resume_skills]
@@ -113,6 +121,7 @@ def judge(
     return RequirementMatch(
         requirement=requirement,
         section=section,
+        chunk=chunk,
         status=status,
         skills_covered=covered,
         skills_missing=missing,

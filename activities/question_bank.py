@@ -51,6 +51,8 @@ class BankQuestion(msgspec.Struct, frozen=True, kw_only=True):
     difficulty: Difficulty | str  # "*" for any
     text: str
     key_points: list[KeyPoint]
+    # Knowledge questions: the skills they test (activities/structure.py SKILLS), so a plan can target a job's.
+    topics: list[str] = []
     # Coding questions only: the function to write, its tests, a hint ladder (nudge, approach, near-solution)
     # and a reference solution the tests are checked against.
     function: str | None = None

@@ -8,16 +8,15 @@ unrelated rubric would be a made-up number.
 
 from __future__ import annotations
 
-import math
-
 import msgspec
 
-from activities.embeddings import Embedder
 from activities.question_bank import BankQuestion, QuestionBank
+from activities.retrieval import BankIndex
 
 # all-MiniLM-L6-v2 cosine, measured on a few interviewer questions: ones on a bank question's topic scored 0.60-0.94,
 # ones on topics the bank lacks (a favourite team, "why here?", what happens on typing a URL) 0.27-0.40.
 MATCH_AT_LEAST = 0.5
+NEAREST_LOOKED_AT = 5  # coding questions have no rubric: the nearest scored one is among the first few
 
 
 class BankMatch(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,31 +27,26 @@ class BankMatch(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class BankMatcher:
-    """The bank's questions, embedded once per process, and the nearest one to a person's question."""
+    """The bank question nearest to a person's question, by the bank's HNSW index (activities/retrieval.py)."""
 
-    def __init__(self, bank: QuestionBank, embedder: Embedder) -> None:
+    def __init__(self, bank: QuestionBank, index: BankIndex) -> None:
         self._bank = bank
-        self._embedder = embedder
-        self._vectors: list[tuple[BankQuestion, list[float]]] | None = None
+        self._index = index
 
     async def nearest(self, asked: str) -> BankMatch:
-        if self._vectors is None:
-            questions = [q for q in self._bank.questions if q.key_points]
-            embedded = await self._embedder.embed([q.text for q in questions])
-            self._vectors = list(zip(questions, embedded.vectors, strict=True))
-        query = (await self._embedder.embed([asked])).vectors[0]
-        similarity, closest = max(((_cosine(query, v), q) for q, v in self._vectors), key=lambda pair: pair[0])
+        hits = await self._index.nearest(asked, limit=NEAREST_LOOKED_AT)
+        scored = {q.id: q for q in self._bank.questions if q.key_points}
+        if not hits:
+            raise LookupError("the question bank has no embedded question to match against")
+        # Only a question with a rubric can score the answer; failing one, the nearest is still reported.
+        best = next((hit for hit in hits if hit.question_id in scored), hits[0])
+        matched = best.question_id in scored and best.similarity >= MATCH_AT_LEAST
         return BankMatch(
-            question=closest if similarity >= MATCH_AT_LEAST else None,
-            closest_id=closest.id,
-            similarity=round(similarity, 3),
-            provider=self._embedder.provider,
+            question=scored[best.question_id] if matched else None,
+            closest_id=best.question_id,
+            similarity=round(best.similarity, 3),
+            provider=self._index.provider,
         )
-
-
-def _cosine(a: list[float], b: list[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)) or 1.0)
 
 
 def as_asked(question: BankQuestion, asked: str) -> BankQuestion:

@@ -7,13 +7,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import abuse, foundation, interview, voice
+from bench import abuse, foundation, interview, retrieval, voice
 
 RESULTS = Path(__file__).with_name("results")
 BENCHMARKS: dict[str, tuple[str, Callable[[], list[tuple[str, str, str]]]]] = {
     "foundation": ("Foundation: embedded stack, local models, interview turns", foundation.run),
     "abuse": ("Abuse protection: rate limits, replay filter", abuse.run),
     "interview": ("Interview turns: workflow overhead, summary buffer", interview.run),
+    "retrieval": ("Retrieval: eval-set accuracy, bank search at 100k vectors", retrieval.run),
     "voice": ("Voice interviews: voice-to-voice latency in a real LiveKit room", voice.run),
 }
 

@@ -72,6 +72,14 @@ class DocumentView(msgspec.Struct, kw_only=True):
     embedding_provider: str | None = None
 
 
+class ChunkView(msgspec.Struct, kw_only=True):
+    document_id: str
+    chunk: int
+    section: str
+    question: str  # the question the chunk answers, embedded beside it for retrieval
+    text: str
+
+
 class DocumentAccepted(msgspec.Struct, kw_only=True):
     document_id: str
     status: DocumentStatus
@@ -89,6 +97,7 @@ class Evidence(msgspec.Struct, frozen=True, kw_only=True):
 class RequirementMatch(msgspec.Struct, frozen=True, kw_only=True):
     requirement: str
     section: str  # requirements | nice_to_have
+    chunk: int  # the requirement's chunk of the job description
     status: Coverage
     skills_covered: list[str]
     skills_missing: list[str]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 import msgspec
@@ -51,6 +52,11 @@ class CreateRoom(Body):
     # a candidate's own practice room leaves both out.
     candidate_email: Email | None = None
     interviewer_emails: Annotated[list[Email], msgspec.Meta(max_length=10)] = []
+    # Documents of the room's creator (POST /documents, ready) to plan from: behavioural questions are asked about
+    # the resume's experience, knowledge questions target the job description's focus topics (the resume's skills
+    # without one). Each such question cites its chunk.
+    resume_id: uuid.UUID | None = None
+    jd_id: uuid.UUID | None = None
 
 
 class RoomCreated(msgspec.Struct, kw_only=True):
@@ -74,6 +80,8 @@ class RoomView(msgspec.Struct, kw_only=True):
     interviewer: InterviewerMode  # who asks the questions now
     your_relation: str  # candidate | recruiter | interviewer | admin
     your_capabilities: list[str]
+    resume_id: str | None = None  # the documents the interview was planned from
+    jd_id: str | None = None
 
 
 class VoiceTurnMetrics(msgspec.Struct, frozen=True, kw_only=True):
@@ -117,6 +125,7 @@ class TranscriptEntry(msgspec.Struct, kw_only=True):
     question_id: str | None
     created_at: str
     voice: VoiceTurnMetrics | None = None  # on AI turns spoken in a voice room
+    grounded_in: Citation | None = None  # on AI turns asking a question drawn from the candidate's documents
 
 
 class TranscriptPage(msgspec.Struct, kw_only=True):
@@ -197,10 +206,21 @@ class ReviewJobView(JobProgress):
 # --- the workflow ----------------------------------------------------------------------------------------------
 
 
+class Citation(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a question planned from the candidate's documents came from: a chunk of a resume or job description
+    (its number in `GET /documents/{id}` order), and why it was chosen."""
+
+    document_id: str
+    chunk: int
+    section: str
+    why: str
+
+
 class PlannedQuestion(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
+    id: str  # the bank question whose rubric scores the answer
     stage: Stage
-    text: str
+    text: str  # as asked: the bank's words, or those words put to the candidate's own experience
+    grounded_in: Citation | None = None
 
 
 class InterviewProgress(msgspec.Struct, frozen=True, kw_only=True):
@@ -233,6 +253,10 @@ class InterviewStart(msgspec.Struct, frozen=True, kw_only=True):
     mode: RoomMode = "ai"
     duration_minutes: float = 45
     coding_question_id: str | None = None
+    # The documents the plan is drawn from, and whose they are (the room's creator).
+    resume_id: str | None = None
+    jd_id: str | None = None
+    documents_owner: str | None = None
     # A run continues as new once its history has this many events; the next run starts from `resumed`.
     history_event_limit: int = 2000
     resumed: InterviewProgress | None = None
@@ -243,6 +267,9 @@ class PlanRequest(msgspec.Struct, frozen=True, kw_only=True):
     difficulty: Difficulty
     duration_minutes: float = 45
     coding_question_id: str | None = None  # asked at every tier, in the first coding slot
+    resume_id: str | None = None
+    jd_id: str | None = None
+    documents_owner: str | None = None
 
 
 class InterviewPlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -262,6 +289,7 @@ class TurnRecord(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     question_id: str | None = None
     provider: str | None = None
+    grounded_in: Citation | None = None  # an AI turn asking a question planned from the candidate's documents
 
 
 class TurnRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -343,6 +371,7 @@ class InterviewerReply(msgspec.Struct, frozen=True, kw_only=True):
     audio: SpokenReply | None = None  # when the message asked for speech and it could be made
     audio_error: str | None = None  # when it asked and speech failed: the reply still stands, as text
     seq: int | None = None  # the reply's turn number in the transcript, when the AI said something
+    grounded_in: Citation | None = None  # the next question's source, when it was drawn from the candidate's documents
 
 
 class SpeakRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -475,3 +504,18 @@ class WeaknessSummary(msgspec.Struct, frozen=True, kw_only=True):
 class WeaknessReport(msgspec.Struct, frozen=True, kw_only=True):
     interviews: int  # the candidate's interviews considered
     weaknesses: list[WeaknessSummary]
+
+
+class QuestionFound(msgspec.Struct, frozen=True, kw_only=True):
+    question_id: str
+    stage: Stage
+    difficulty: str
+    roles: list[str]
+    text: str
+    similarity: float  # cosine of the search's embedding and the question's
+
+
+class QuestionSearch(msgspec.Struct, frozen=True, kw_only=True):
+    query: str
+    results: list[QuestionFound]  # nearest first
+    provider: str  # the embeddings compared, and how: "local:all-MiniLM-L6-v2, hnsw"

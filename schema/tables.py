@@ -38,6 +38,9 @@ class Room(Table):
     recruiter = ForeignKey(references=AppUser, null=True, default=None)
     created_at = Timestamptz()
     ended_at = Timestamptz(null=True, default=None)
+    # The candidate's resume and the job description the plan was drawn from (documents of the room's creator).
+    resume = UUID(null=True, default=None)
+    jd = UUID(null=True, default=None)
 
 
 class RoomInterviewer(Table):
@@ -63,6 +66,7 @@ class TranscriptTurn(Table):
     transcript_tokens = Integer(null=True, default=None)
     voice = JSONB(null=True, default=None)  # on AI turns spoken by the voice agent: schema.interview.VoiceTurnMetrics
     shadow = JSONB(null=True, default=None)  # on answers given while a person interviewed: schema.interview.ShadowScore
+    grounded_in = JSONB(null=True, default=None)  # on AI questions drawn from the candidate's documents: Citation
 
 
 class InterviewContext(Table):
@@ -156,3 +160,12 @@ class DocumentChunk(Table):
     answer_sealed = Bytea()
     query_embedding = Vector(384)
     answer_embedding = Vector(384)
+
+
+class QuestionEmbedding(Table):
+    """A bank question's embedding under one model (activities/retrieval.py BankIndex); HNSW-indexed."""
+
+    question_id = Varchar(length=60)
+    provider = Varchar(length=80)
+    text_sha256 = Varchar(length=64)
+    embedding = Vector(384)

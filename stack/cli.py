@@ -253,7 +253,7 @@ async def run_worker(settings: Settings, ready_file: Path | None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with interview_worker(client, settings, redis, await QuestionBank.load()):
+        async with await interview_worker(client, settings, redis, await QuestionBank.load()):
             if ready_file:
                 ready_file.touch()  # noqa: ASYNC240 - one tiny local write, once, before serving
             await stop.wait()

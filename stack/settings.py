@@ -67,6 +67,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     llm_breaker_failures: int = 5
     llm_breaker_cooldown_seconds: float = 30.0
     embedding_model: str = "text-embedding-3-small"
+    # Retrieval over a person's chunks weighs the similarity to each chunk's question by this and to the chunk's
+    # text by the rest (1 - weight); tuned on the eval set (`python -m bench retrieval`).
+    retrieval_query_weight: float = 0.3
+    # Embeddings of searched or asked texts stay in Redis this long, so a repeat costs no embedding call.
+    embedding_cache_seconds: int = 7 * 24 * 3600
     # Mail and Gmail.
     resend_api_key: str | None = None
     resend_api_url: str = "https://api.resend.com"
@@ -215,6 +220,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
         if not value.isdigit() or not 1 <= int(value) <= 100:
             raise SettingsError(f"MOCKI_AGENT_MAX_ROOMS={value!r} must be a whole number from 1 to 100")
         fields["agent_max_rooms"] = int(value)
+    if value := get("RETRIEVAL_QUERY_WEIGHT"):
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if not 0.0 <= weight <= 1.0:
+            raise SettingsError(f"RETRIEVAL_QUERY_WEIGHT={value!r} must be a number from 0 to 1")
+        fields["retrieval_query_weight"] = weight
+    if value := get("EMBEDDING_CACHE_SECONDS"):
+        if not value.isdigit() or int(value) < 1:
+            raise SettingsError(f"EMBEDDING_CACHE_SECONDS={value!r} must be a whole number of seconds, at least 1")
+        fields["embedding_cache_seconds"] = int(value)
     if value := get("LLM_BREAKER_FAILURES"):
         if not value.isdigit() or int(value) < 1:
             raise SettingsError(f"LLM_BREAKER_FAILURES={value!r} must be a whole number of at least 1")

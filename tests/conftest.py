@@ -77,7 +77,7 @@ async def temporal(endpoints: Endpoints) -> Client:
 @pytest.fixture(scope="session")
 async def worker(db: None, temporal: Client, settings: Settings, endpoints: Endpoints) -> AsyncIterator[Worker]:
     redis = Redis.from_url(endpoints.redis_url)
-    async with interview_worker(temporal, settings, redis, await QuestionBank.load()) as running:
+    async with await interview_worker(temporal, settings, redis, await QuestionBank.load()) as running:
         yield running
     await redis.aclose()
 

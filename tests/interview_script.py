@@ -107,7 +107,7 @@ async def _record() -> None:
             client = await connect(endpoints.temporal_address)
             redis = Redis.from_url(endpoints.redis_url)
             bank = await QuestionBank.load()
-            async with interview_worker(client, settings, redis, bank, task_queue="record"):
+            async with await interview_worker(client, settings, redis, bank, task_queue="record"):
                 history = await run_interview(client, "record")
             await redis.aclose()
             await engine.close_connection_pool()

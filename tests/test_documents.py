@@ -15,6 +15,7 @@ from pypdf import PdfReader, PdfWriter
 from schema.tables import Document, DocumentChunk
 from stack.sample_documents import JOB_DESCRIPTION, RESUME, docx, pdf
 from tests.conftest import sign_up
+from tests.test_rooms_api import wait_for_opening
 
 MARKER = "Quillfeatherbright"  # a word that appears in the test resume and nowhere else
 
@@ -174,6 +175,11 @@ async def test_the_database_holds_no_resume_plaintext(api: httpx.AsyncClient) ->
     assert accepted.status_code == 202, accepted.text
     view = await ready(api, auth, accepted.json()["document_id"])
     assert MARKER in str(view["structure"])  # its owner reads it back
+    # An interview planned from it quotes names from the resume, never its sentences.
+    room = await api.post("/rooms", json={"role": "Backend Engineer", "resume_id": view["document_id"]}, headers=auth)
+    assert room.status_code == 201, room.text
+    opening = await wait_for_opening(api, room.json()["room_id"], auth)
+    assert opening["grounded_in"] and "Acme Payments" in opening["text"]
     tables = await Document.raw("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
     for table in (row["tablename"] for row in tables):
         # A row as text shows bytea as hex: look for the word both ways, in every column of every table.

@@ -46,6 +46,7 @@ async def test_a_human_takes_over_and_hands_back(api: Client) -> None:
         "audio": None,
         "audio_error": None,
         "seq": None,  # the AI said nothing
+        "grounded_in": None,  # a room planned without documents
     }
     view = (await api.get(f"/rooms/{room_id}", headers=recruiter)).json()
     assert view["interviewer"] == "human" and view["questions_asked"] == 2

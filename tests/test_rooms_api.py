@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 from httpx import AsyncClient as Client
@@ -40,10 +41,12 @@ async def transcript(api: Client, room_id: str, auth: dict[str, str], **params: 
 
 
 async def wait_for_opening(api: Client, room_id: str, auth: dict[str, str]) -> dict:  # type: ignore[type-arg]
-    for _ in range(100):
+    deadline = time.monotonic() + 20  # a plan drawn from documents embeds and searches them first
+    while time.monotonic() < deadline:
         page = await transcript(api, room_id, auth)
         if page["items"]:
             return page["items"][0]  # type: ignore[no-any-return]
+        await asyncio.sleep(0.05)
     raise AssertionError("no opening question")
 
 

@@ -15,7 +15,9 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from activities.embeddings import build_embedder
 from activities.llm import llm_breaker
+from activities.retrieval import BankIndex, CachedEmbedder
 from activities.vault import Vault, master_keys_of
 from schema.common import Body
 from stack import database
@@ -30,6 +32,7 @@ from web.headers import add_security_headers
 from web.health import HealthController
 from web.idempotency import IdempotencyMiddleware
 from web.limits import RateLimiter
+from web.questions import QuestionController
 from web.replay import ReplayDetector
 from web.rooms import RoomController
 from web.weaknesses import WeaknessController
@@ -48,6 +51,10 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
         app.state.limiter = RateLimiter(app.state.redis, per_ip_per_minute=settings.ai_requests_per_ip_per_minute)
         app.state.replays = ReplayDetector(app.state.redis)
         app.state.breaker = llm_breaker(settings, app.state.redis)
+        # Searches embed their text here (the local model loads on the first search) and cache it in Redis.
+        app.state.bank_index = BankIndex(
+            CachedEmbedder(build_embedder(settings), app.state.redis, settings.embedding_cache_seconds)
+        )
         app.state.http = httpx.AsyncClient(timeout=5)
         try:
             yield
@@ -63,6 +70,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             WeaknessController,
             RoomController,
             DocumentController,
+            QuestionController,
             HealthController,
         ],
         # Outermost first: idempotency keys belong to the authenticated caller.

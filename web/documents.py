@@ -21,8 +21,8 @@ from activities.documents import MAX_UPLOAD_BYTES, UnusableDocument, sniff
 from activities.ingest import open_structure
 from activities.matching import IncomparableDocuments, match_documents
 from activities.vault import Vault, decode_wrapped, encode_wrapped, open_sealed, seal
-from schema.documents import DocumentAccepted, DocumentKind, DocumentView, IngestInput, MatchReport
-from schema.tables import Document
+from schema.documents import ChunkView, DocumentAccepted, DocumentKind, DocumentView, IngestInput, MatchReport
+from schema.tables import Document, DocumentChunk
 from web.accounts import Principal
 from web.errors import ConflictException
 from web.limits import DOCUMENT_UPLOAD, READS, limited
@@ -134,6 +134,30 @@ class DocumentController(Controller):
             structure=None if sealed_structure is None else open_structure(key, sealed_structure, str(document_id)),
             chunks=row["chunks"],
             embedding_provider=row["embedding_provider"],
+        )
+
+    @get("/{document_id:uuid}/chunks/{n:int}", operation_id="getDocumentChunk", guards=[limited(READS)])
+    async def chunk(
+        self, document_id: FromPath[uuid.UUID], n: FromPath[int], state: State, request: Request[Principal, None, Any]
+    ) -> ChunkView:
+        """One chunk of your document, as retrieval sees it: the text and the question it answers. Questions
+        planned from your documents cite chunks by this number."""
+        document = await _owned(document_id, request.user)
+        row = (
+            await DocumentChunk.select(DocumentChunk.section, DocumentChunk.query_sealed, DocumentChunk.answer_sealed)
+            .where((DocumentChunk.document == document_id) & (DocumentChunk.n == n))
+            .first()
+        )
+        if row is None:
+            raise NotFoundException(f"document {document_id} has no chunk {n}")
+        vault: Vault = state.vault
+        key = vault.unwrap(decode_wrapped(document["wrapped_key"]), str(document_id))
+        return ChunkView(
+            document_id=str(document_id),
+            chunk=n,
+            section=row["section"],
+            question=open_sealed(key, row["query_sealed"], str(document_id), f"query:{n}").decode(),
+            text=open_sealed(key, row["answer_sealed"], str(document_id), f"answer:{n}").decode(),
         )
 
     @get("/{resume_id:uuid}/match/{jd_id:uuid}", operation_id="matchResumeToJob", guards=[limited(READS)])

@@ -34,6 +34,7 @@ from temporalio.service import RPCError
 from activities.circuit import CircuitBreaker
 from schema.interview import (
     AskHint,
+    Citation,
     CodeReview,
     CreateRoom,
     Hint,
@@ -54,7 +55,7 @@ from schema.interview import (
     TranscriptPage,
     VoiceTurnMetrics,
 )
-from schema.tables import AppUser, Question, ReplyAudio, Room, RoomInterviewer, TranscriptTurn
+from schema.tables import AppUser, Document, Question, ReplyAudio, Room, RoomInterviewer, TranscriptTurn
 from schema.tables import InterviewReport as ReportRow
 from stack.services import Endpoints
 from stack.settings import Settings
@@ -91,6 +92,7 @@ class RoomController(Controller):
         candidate, interviewers = await _participants(principal, data)
         if data.coding_question_id:
             await _require_coding_question(data.coding_question_id)
+        await _require_documents(principal, data)
         room_id = str(uuid.uuid4())
         await Room.insert(
             Room(
@@ -103,6 +105,8 @@ class RoomController(Controller):
                 candidate=candidate["id"],
                 recruiter=None if principal.role == "candidate" else principal.id,
                 created_at=dt.datetime.now(dt.UTC),
+                resume=data.resume_id,
+                jd=data.jd_id,
             )
         )
         if interviewers:
@@ -121,6 +125,9 @@ class RoomController(Controller):
                     duration_minutes=data.duration_minutes,
                     coding_question_id=data.coding_question_id,
                     history_event_limit=state.settings.history_event_limit,
+                    resume_id=str(data.resume_id) if data.resume_id else None,
+                    jd_id=str(data.jd_id) if data.jd_id else None,
+                    documents_owner=str(principal.id) if data.resume_id or data.jd_id else None,
                 ),
                 id=room_id,
                 task_queue=state.settings.interview_task_queue,
@@ -368,6 +375,7 @@ class RoomController(Controller):
                 TranscriptTurn.question_id,
                 TranscriptTurn.created_at,
                 TranscriptTurn.voice,
+                TranscriptTurn.grounded_in,
             )
             .where((TranscriptTurn.room == room_id) & (TranscriptTurn.seq > cursor))
             .order_by(TranscriptTurn.seq)
@@ -379,6 +387,9 @@ class RoomController(Controller):
                     **row,
                     "created_at": row["created_at"].isoformat(),
                     "voice": msgspec.json.decode(row["voice"], type=VoiceTurnMetrics) if row["voice"] else None,
+                    "grounded_in": msgspec.json.decode(row["grounded_in"], type=Citation)
+                    if row["grounded_in"]
+                    else None,
                 }
             )
             for row in rows[:limit]
@@ -455,6 +466,8 @@ async def _room_view(client: Client, row: dict[str, Any], relation: Relation) ->
         interviewer=live.interviewer if live else "ai",
         your_relation=relation,
         your_capabilities=list(capabilities_of(relation)),
+        resume_id=str(row["resume"]) if row["resume"] else None,
+        jd_id=str(row["jd"]) if row["jd"] else None,
     )
 
 
@@ -464,6 +477,26 @@ async def _require_coding_question(question_id: str) -> None:
         raise ClientException(
             f"no coding question in the bank has the id {question_id!r}", status_code=HTTP_422_UNPROCESSABLE_ENTITY
         )
+
+
+async def _require_documents(principal: Principal, data: CreateRoom) -> None:
+    """The resume and job description to plan from: the caller's own, of the right kind, and read."""
+    for document_id, kind, field in ((data.resume_id, "resume", "resume_id"), (data.jd_id, "jd", "jd_id")):
+        if document_id is None:
+            continue
+        row = (
+            await Document.select(Document.kind, Document.status)
+            .where((Document.id == document_id) & (Document.owner == principal.id))
+            .first()
+        )
+        if row is None:
+            raise NotFoundException(f"{field}: you have no document {document_id}")
+        if row["kind"] != kind:
+            raise ClientException(f"{field}: document {document_id} is a {row['kind']}, not a {kind}")
+        if row["status"] != "ready":
+            raise ConflictException(f"{field}: document {document_id} is still being read; try again once it is ready")
+    if data.jd_id and not data.resume_id:
+        raise ClientException("a job description plans the interview together with a resume: give resume_id too")
 
 
 def _seconds_until(iso_time: str) -> int:

@@ -153,6 +153,9 @@ class InterviewWorkflow:
                     difficulty=start.difficulty,
                     duration_minutes=start.duration_minutes,
                     coding_question_id=start.coding_question_id,
+                    resume_id=start.resume_id,
+                    jd_id=start.jd_id,
+                    documents_owner=start.documents_owner,
                 ),
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=DB_RETRY,
@@ -311,6 +314,7 @@ class InterviewWorkflow:
             provider=evaluation.provider,
             agent=outcome.agent,
             model_ms=outcome.model_ms,
+            grounded_in=next_question.grounded_in if next_question else None,
         )
 
     async def _shadow_score(self, question: PlannedQuestion, answer_seq: int) -> None:
@@ -636,6 +640,7 @@ class InterviewWorkflow:
                 text=text,
                 question_id=question.id,
                 provider=provider,
+                grounded_in=question.grounded_in if speaker == "ai" else None,
             ),
             activity_id=self._job_activity_id("record_turn"),
             start_to_close_timeout=DB_TIMEOUT,

@@ -7,11 +7,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.embeddings import build_embedder
+from activities.grounding import PlanGrounder
 from activities.ingest import DocumentActivities
 from activities.interview import InterviewActivities
 from activities.llm import build_interviewer, llm_breaker
 from activities.question_bank import QuestionBank
 from activities.reply_leads import ReplyLeads
+from activities.retrieval import BankIndex, CachedEmbedder
 from activities.review import ReviewActivities
 from activities.speech import build_tts
 from activities.vault import Vault, master_keys_of
@@ -21,16 +23,27 @@ from workflows.ingest import DocumentIngestWorkflow
 from workflows.interview import InterviewWorkflow
 
 
-def interview_worker(
+async def interview_worker(
     client: Client, settings: Settings, redis: Redis, bank: QuestionBank, *, task_queue: str | None = None
 ) -> Worker:
-    """`redis` holds state shared by every worker and the API (the LLM circuit breaker) and carries replies'
-    openings to the voice agent; `bank` is read from Postgres at start (QuestionBank.load)."""
+    """`redis` holds state shared by every worker and the API (the LLM circuit breaker, cached embeddings) and
+    carries replies' openings to the voice agent; `bank` is read from Postgres at start (QuestionBank.load).
+    The bank's questions are embedded before the worker serves, so no activity waits on it."""
     embedder = build_embedder(settings)
+    cached = CachedEmbedder(embedder, redis, settings.embedding_cache_seconds)
+    bank_index = BankIndex(cached)
+    await bank_index.ensure_embedded()
+    vault = Vault(lambda: master_keys_of(settings))
     activities = InterviewActivities(
-        build_interviewer(settings), bank, embedder, llm_breaker(settings, redis), ReplyLeads(redis)
+        build_interviewer(settings),
+        bank,
+        bank_index,
+        breaker=llm_breaker(settings, redis),
+        leads=ReplyLeads(redis),
+        grounder=PlanGrounder(vault, bank, bank_index, cached, settings.retrieval_query_weight),
     )
-    documents = DocumentActivities(Vault(lambda: master_keys_of(settings)), embedder)
+    # Document chunks are embedded uncached: Redis holds no vectors of resume text.
+    documents = DocumentActivities(vault, embedder)
     reviews = ReviewActivities(bank)
     voice = VoiceActivities(build_tts(settings))
     return Worker(
