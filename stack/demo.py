@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
+from schema.documents import MatchReport
 from schema.interview import (
     CodeReview,
     HintJobView,
@@ -20,6 +21,7 @@ from schema.interview import (
     TranscriptPage,
     WeaknessReport,
 )
+from stack.sample_documents import JOB_DESCRIPTION, RESUME, pdf
 
 # What the scripted candidate says to each question of the bank (strong on some, weak on one, so that
 # the report has both strengths and a weakness to show).
@@ -35,6 +37,9 @@ ANSWERS = {
     "kn-consistent-hashing": "I'd put the servers on a hash ring.",
     "kn-caching": "A cache helps when reads repeat.",
     "kn-cap": "Partitions happen.",
+    "kn-queue-delivery": "Queues give at-most-once or at-least-once delivery. For exactly-once processing I make the "
+    "consumer idempotent: it deduplicates by message id in the same transaction as its write, and only then "
+    "acknowledges the offset.",
     "code-two-sum": "I'd keep a hash map from each value to its index and, in a single pass, look up the complement "
     "target minus the current number before storing it. That's O(n) time and O(n) space.",
     "cq-1": "How do you help new engineers get productive in their first month?",
@@ -73,15 +78,15 @@ class DemoOutcome:
 def run_scripted_interview(api_url: str) -> DemoOutcome:
     with httpx.Client(base_url=api_url, timeout=40) as http:
         http.headers["Authorization"] = f"Bearer {sign_in(http)}"
-        created = msgspec.json.decode(
-            _ok(
-                http.post(
-                    "/rooms",
-                    json={"role": "Backend Engineer", "difficulty": "medium", "coding_question_id": "code-two-sum"},
-                )
-            ),
-            type=RoomCreated,
-        )
+        resume_id, jd_id = upload_documents(http)
+        room_body = {
+            "role": "Backend Engineer",
+            "difficulty": "medium",
+            "coding_question_id": "code-two-sum",
+            "resume_id": resume_id,
+            "jd_id": jd_id,
+        }
+        created = msgspec.json.decode(_ok(http.post("/rooms", json=room_body)), type=RoomCreated)
         room = f"/rooms/{created.room_id}"
         print(f"\n== Mock interview: room {created.room_id} ==\n")
         question_id = _wait_for_first_question(http, room)
@@ -112,6 +117,25 @@ def run_scripted_interview(api_url: str) -> DemoOutcome:
     return DemoOutcome(workflow_id=created.workflow_id, report=report)
 
 
+def upload_documents(http: httpx.Client) -> tuple[str, str]:
+    """The team's sample resume (as a PDF) and job description (pasted), read and matched; their ids."""
+    resume = _ok(http.post("/documents", data={"kind": "resume"}, files={"file": ("ada.pdf", pdf(RESUME))}))
+    jd = _ok(http.post("/documents", files={"kind": (None, "jd"), "text": (None, JOB_DESCRIPTION)}))
+    resume_id, jd_id = msgspec.json.decode(resume)["document_id"], msgspec.json.decode(jd)["document_id"]
+    deadline = time.monotonic() + 60
+    for document_id in (resume_id, jd_id):
+        while msgspec.json.decode(_ok(http.get(f"/documents/{document_id}")))["status"] != "ready":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"document {document_id} was not read within 60 s")
+            time.sleep(0.2)
+    match = msgspec.json.decode(_ok(http.get(f"/documents/{resume_id}/match/{jd_id}")), type=MatchReport)
+    print(f"\n== Resume vs job description: {match.score}/100 ({match.provider}) ==")
+    for requirement in match.requirements:
+        print(f"  {requirement.status:<8} {requirement.requirement}  [{requirement.reason}]")
+    print(f"  focus topics: {', '.join(match.focus_topics)}")
+    return resume_id, jd_id
+
+
 def _say(http: httpx.Client, room: str, text: str) -> InterviewerReply:
     job = _ok(http.post(f"{room}/ai/message", json={"text": text}))
     reply = _await_job(http, room, msgspec.json.decode(job)["job_id"])
@@ -130,7 +154,9 @@ def sign_in(http: httpx.Client) -> str:
 def _print_new_turns(http: httpx.Client, room: str, cursor: int) -> int:
     page = msgspec.json.decode(_ok(http.get(f"{room}/ai/messages", params={"cursor": cursor})), type=TranscriptPage)
     for item in page.items:
-        print(f"{'Interviewer' if item.speaker == 'ai' else 'Candidate':>11}: {item.text}\n")
+        source = item.grounded_in
+        cited = f"\n             [from {source.section} chunk {source.chunk}: {source.why}]" if source else ""
+        print(f"{'Interviewer' if item.speaker == 'ai' else 'Candidate':>11}: {item.text}{cited}\n")
         cursor = item.seq
     return cursor
 

@@ -155,6 +155,10 @@ def test_the_demo_runs_an_interview_whose_workflow_stays_visible_as_completed(tm
     assert "== Report ==" in output
     assert "scored by: offline:question-bank" in output
     assert "Interviewer: Hello Ada" in output
+    # Planned from the sample resume and job description it uploaded, with each question's source.
+    assert "== Resume vs job description: 72/100" in output, output
+    assert "I see you've been Senior Backend Engineer at Acme Payments since 2019." in output
+    assert "[from requirements chunk 5: the job asks for distributed systems" in output, output
     # One voice exchange in a LiveKit room, with its latency as heard and as the agent recorded it.
     assert re.search(r"Candidate hears: .*welcome to your", output, re.IGNORECASE), output
     assert re.search(r"Voice to voice, as the candidate heard it: \d+ ms", output), output
