@@ -1,14 +1,26 @@
-"""Workflow determinism: recorded and fresh interview histories replay against today's workflow code."""
+"""Workflow determinism: recorded and fresh interview and document-ingest histories replay against today's
+workflow code."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer, Worker
 
+from stack.sample_documents import RESUME, pdf
 from stack.settings import Settings
 from stack.temporal import DATA_CONVERTER
+from tests.conftest import sign_up
 from tests.interview_script import HISTORY, run_interview
+from tests.test_documents import ready, upload
+from workflows.ingest import DocumentIngestWorkflow, ingest_workflow_id
 from workflows.interview import InterviewWorkflow
+
+# A resume upload's history (ingest_history below, saved with WorkflowHistory.to_json); record it again only for
+# a deliberate, versioned change of the workflow.
+INGEST_HISTORY = Path(__file__).with_name("histories") / "ingest.json"
 
 
 def replayer() -> Replayer:
@@ -24,3 +36,24 @@ async def test_the_recorded_interview_history_replays() -> None:
 async def test_a_fresh_interview_history_replays(worker: Worker, temporal: Client, settings: Settings) -> None:
     history = await run_interview(temporal, settings.interview_task_queue)
     await replayer().replay_workflow(history)
+
+
+async def ingest_history(api: httpx.AsyncClient, temporal: Client) -> WorkflowHistory:
+    auth, _ = await sign_up(api)
+    document_id = (await upload(api, auth, pdf(RESUME))).json()["document_id"]
+    await ready(api, auth, document_id)
+    handle = temporal.get_workflow_handle(ingest_workflow_id(document_id))
+    await handle.result()
+    return await handle.fetch_history()
+
+
+async def test_the_recorded_ingest_history_replays() -> None:
+    history = WorkflowHistory.from_json("recorded-ingest", INGEST_HISTORY.read_text())
+    scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events]
+    assert "extract_document" in scheduled and "index_document" in scheduled
+    await Replayer(workflows=[DocumentIngestWorkflow], data_converter=DATA_CONVERTER).replay_workflow(history)
+
+
+async def test_a_fresh_ingest_history_replays(api: httpx.AsyncClient, temporal: Client) -> None:
+    history = await ingest_history(api, temporal)
+    await Replayer(workflows=[DocumentIngestWorkflow], data_converter=DATA_CONVERTER).replay_workflow(history)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from redis.asyncio import Redis
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -22,17 +24,25 @@ from stack.settings import Settings
 from workflows.ingest import DocumentIngestWorkflow
 from workflows.interview import InterviewWorkflow
 
+log = logging.getLogger(__name__)
+
 
 async def interview_worker(
     client: Client, settings: Settings, redis: Redis, bank: QuestionBank, *, task_queue: str | None = None
 ) -> Worker:
     """`redis` holds state shared by every worker and the API (the LLM circuit breaker, cached embeddings) and
     carries replies' openings to the voice agent; `bank` is read from Postgres at start (QuestionBank.load).
-    The bank's questions are embedded before the worker serves, so no activity waits on it."""
+    The bank's questions are embedded before the worker serves, so no activity waits on it (when the embedding
+    provider is unreachable, the worker serves anyway and the first search embeds them)."""
     embedder = build_embedder(settings)
     cached = CachedEmbedder(embedder, redis, settings.embedding_cache_seconds)
     bank_index = BankIndex(cached)
-    await bank_index.ensure_embedded()
+    try:
+        await bank_index.ensure_embedded()
+    except Exception as exc:
+        # A provider that is down must not keep the worker from serving: interviews without a person or documents
+        # need no embeddings, and the first search embeds the bank instead.
+        log.warning("the question bank could not be embedded yet (%s); the first search will try again", exc)
     vault = Vault(lambda: master_keys_of(settings))
     activities = InterviewActivities(
         build_interviewer(settings),
