@@ -16,7 +16,6 @@ from typing import Any
 
 import msgspec
 
-from activities.embeddings import Embedder
 from activities.ingest import open_structure
 from activities.matching import match_documents
 from activities.question_bank import QuestionBank
@@ -45,11 +44,10 @@ class Grounding(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PlanGrounder:
-    def __init__(self, vault: Vault, bank: QuestionBank, index: BankIndex, embedder: Embedder, query_weight: float):
+    def __init__(self, vault: Vault, bank: QuestionBank, index: BankIndex, query_weight: float) -> None:
         self._vault = vault
         self._bank = bank
-        self._index = index
-        self._embedder = embedder
+        self._index = index  # the bank's embeddings: a question's vector is the retrieval query for its story
         self._query_weight = query_weight
 
     async def ground(self, request: PlanRequest, asked: list[str]) -> Grounding | None:
@@ -86,10 +84,10 @@ class PlanGrounder:
         questions = [self._bank.get(question_id) for question_id in asked]
         named = [p for p in structure.positions if _name_like(p.company) and _name_like(p.title)]
         latest = max(named, key=lambda p: (p.end or 9999, p.start), default=None)
+        at = next((n for n, (_, text) in stories.items() if latest and latest.company in text), None)
         for question in [q for q in questions if q.stage == "intro"]:
-            at = next((n for n, (_, text) in stories.items() if latest and latest.company in text), None)
             if latest is None or at is None:
-                continue
+                break
             opening = (
                 f"I see you've been {latest.title} at {latest.company} since {latest.start}."
                 if latest.end is None
@@ -104,12 +102,14 @@ class PlanGrounder:
         behavioural = [q for q in questions if q.stage == "behavioural"]
         if not behavioural or not stories:
             return grounded
-        vectors = (await self._embedder.embed([q.text for q in behavioural])).vectors
+        vectors = await self._index.vectors([q.id for q in behavioural])
         used: set[int] = set()
-        for question, vector in zip(behavioural, vectors, strict=True):
+        for question in behavioural:
+            if question.id not in vectors:
+                continue
             hits = await search_chunks(
                 str(request.documents_owner),
-                vector,
+                vectors[question.id],
                 limit=len(stories),
                 query_weight=self._query_weight,
                 answer_weight=1 - self._query_weight,

@@ -38,7 +38,7 @@ class CachedEmbedder:
         self.provider = embedder.provider
 
     def cache_key(self, text: str) -> str:
-        return f"embedding:{self.provider}:{hashlib.sha256(text.encode()).hexdigest()}"
+        return f"embedding:{self.provider}:{_sha256(text)}"
 
     async def embed(self, texts: list[str]) -> Embeddings:
         keys = [self.cache_key(t) for t in texts]
@@ -187,6 +187,17 @@ class BankIndex:
             limit,
         )
         return [BankHit(question_id=r["question_id"], similarity=round(float(r["similarity"]), 4)) for r in rows]
+
+    async def vectors(self, question_ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored embeddings of these bank questions (no embedding call: the bank is embedded already)."""
+        await self.ensure_embedded()
+        rows = await QuestionEmbedding.raw(
+            "SELECT question_id, embedding::text AS embedding FROM question_embedding "
+            "WHERE provider = {} AND question_id = ANY({})",
+            self.provider,
+            list(question_ids),
+        )
+        return {r["question_id"]: msgspec.json.decode(r["embedding"], type=list[float]) for r in rows}
 
     async def nearest(self, text: str, *, limit: int) -> list[BankHit]:
         """The bank questions nearest to `text` (embedded by this index's embedder, which may cache it)."""

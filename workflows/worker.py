@@ -35,8 +35,7 @@ async def interview_worker(
     The bank's questions are embedded before the worker serves, so no activity waits on it (when the embedding
     provider is unreachable, the worker serves anyway and the first search embeds them)."""
     embedder = build_embedder(settings)
-    cached = CachedEmbedder(embedder, redis, settings.embedding_cache_seconds)
-    bank_index = BankIndex(cached)
+    bank_index = BankIndex(CachedEmbedder(embedder, redis, settings.embedding_cache_seconds))
     try:
         await bank_index.ensure_embedded()
     except Exception as exc:
@@ -50,7 +49,7 @@ async def interview_worker(
         bank_index,
         breaker=llm_breaker(settings, redis),
         leads=ReplyLeads(redis),
-        grounder=PlanGrounder(vault, bank, bank_index, cached, settings.retrieval_query_weight),
+        grounder=PlanGrounder(vault, bank, bank_index, settings.retrieval_query_weight),
     )
     # Document chunks are embedded uncached: Redis holds no vectors of resume text.
     documents = DocumentActivities(vault, embedder)
