@@ -2,8 +2,9 @@
 from a partial transcript (about every 2 s of speech) and synthesised ahead; if the reply is not ready when its
 first audio is due (`MOCKI_VOICE_FILLER_AFTER_SECONDS` after the candidate's last voiced sample), the agent says
 the acknowledgement first, as the opening of the same speech: never two voices at once, never the same
-acknowledgement twice in a row. A reply that arrives within a quarter second of the turn's end needs none (the
-offline interviewer answers in about 50 ms): waiting for recognition is not hidden, the interviewer model is.
+acknowledgement twice in a row. When no partial was recognised in time, the final transcript names the topic.
+A reply that arrives within a quarter second of the turn's end needs none (the offline interviewer answers in about
+50 ms): waiting for recognition is not hidden, the interviewer model is.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import re
 import time
 from collections import deque
+from dataclasses import dataclass
 
 from livekit import rtc
 
@@ -49,6 +51,22 @@ def acknowledgement(partial: str, avoid: str | None) -> str:
     return options[0]
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What was prepared for a finished turn: the latest acknowledgement ready when it ended, and the partial
+    transcript still being recognised then (on busy cores it can finish after the turn but before the reply is
+    late, and it is the more recent)."""
+
+    ready: str | None
+    in_flight: asyncio.Task[str | None] | None
+
+    def now(self) -> str | None:
+        task = self.in_flight
+        if task is not None and task.done() and not task.cancelled() and task.result():
+            return task.result()
+        return self.ready
+
+
 class Acknowledgements:
     def __init__(self, stt: SpeechToText, voice: SpokenVoice, clock: SampleClock, *, late_after: float) -> None:
         self._stt = stt
@@ -59,7 +77,7 @@ class Acknowledgements:
         self._buffered = 0.0  # seconds of audio in `_frames`
         self._since_partial = 0.0  # seconds of speech since the last partial transcript was asked for
         self._speaking = False  # the candidate has said something in this turn
-        self._recognising: asyncio.Task[None] | None = None
+        self._recognising: asyncio.Task[str | None] | None = None
         self._turn = 0  # counts the candidate's turns, so a late partial never serves the next turn
         self._prepared: str | None = None
         self._last_said: str | None = None
@@ -90,17 +108,20 @@ class Acknowledgements:
             audio = rtc.combine_audio_frames(list(self._frames))
             self._recognising = asyncio.create_task(self._prepare(audio, self._turn))
 
-    async def _prepare(self, audio: rtc.AudioFrame, turn: int) -> None:
+    async def _prepare(self, audio: rtc.AudioFrame, turn: int) -> str | None:
         try:
             partial = (await self._stt.transcribe(audio.to_wav_bytes())).text
             prepared = acknowledgement(partial, self._last_said)
             await self._voice.prepare(prepared)
-            if turn == self._turn:
-                self._prepared = prepared
         except Exception:  # an acknowledgement is a nicety: the reply still comes
             log.warning("could not prepare an acknowledgement", exc_info=True)
+            return None
         finally:
-            self._recognising = None
+            if self._recognising is asyncio.current_task():
+                self._recognising = None
+        if turn == self._turn:
+            self._prepared = prepared
+        return prepared
 
     def seconds_until_late(self) -> float | None:
         """How long the reply may still take before an acknowledgement goes first; None when they are off."""
@@ -108,10 +129,11 @@ class Acknowledgements:
             return None
         return max(GRACE_SECONDS, self._clock.last_voiced_in + self._late_after - time.time())
 
-    def turn_taken(self) -> str | None:
-        """The candidate's turn is over: returns the acknowledgement prepared for it; what is heard from now on
-        prepares the next one."""
-        prepared, self._prepared = self._prepared, None
+    def turn_taken(self) -> Prepared:
+        """The candidate's turn is over: returns what was prepared for it; what is heard from now on prepares the
+        next one."""
+        prepared = Prepared(ready=self._prepared, in_flight=self._recognising)
+        self._prepared, self._recognising = None, None
         self._turn += 1
         self._frames.clear()
         self._buffered = self._since_partial = 0.0
@@ -122,8 +144,12 @@ class Acknowledgements:
         """How long the interviewer took to answer the latest turn."""
         self._replies_are_slow = seconds > GRACE_SECONDS
 
-    def say_first(self, prepared: str | None) -> str:
-        """The acknowledgement to say now: the one prepared from the partial transcript, or a plain one."""
-        said = prepared if prepared and prepared != self._last_said else acknowledgement("", self._last_said)
-        self._last_said = said
-        return said
+    def say_first(self, prepared: Prepared | None, transcript: str) -> str:
+        """The acknowledgement to say now: the latest one prepared from a partial transcript; when none is ready
+        (busy cores make partials late), one made from the turn's final `transcript` (synthesising four words is
+        quick); never the last one said."""
+        latest = prepared.now() if prepared is not None else None
+        if not latest or latest == self._last_said:
+            latest = acknowledgement(transcript, self._last_said)
+        self._last_said = latest
+        return latest

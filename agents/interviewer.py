@@ -22,7 +22,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from activities.reply_leads import listening_for_lead
 from agents.coding import CodingFloor
-from agents.fillers import Acknowledgements
+from agents.fillers import Acknowledgements, Prepared
 from agents.metrics import SampleClock, SpokenReplies, TimedVoice
 from schema.interview import SendMessage
 from workflows.interview import ALL_ANSWERED, INTERVIEW_ENDED, InterviewWorkflow
@@ -65,7 +65,7 @@ class _TurnStream(llm.LLMStream):
                     InterviewWorkflow.candidate_message, SendMessage(text=text, code=code), id=update_id
                 )
             )
-            acknowledgement, opening = await self._while_answering(answering, lead, prepared)
+            acknowledgement, opening = await self._while_answering(answering, lead, prepared, text)
         try:
             reply = await answering
         except WorkflowUpdateFailedError as refused:  # e.g. every question answered: said aloud, not recorded
@@ -91,7 +91,11 @@ class _TurnStream(llm.LLMStream):
             self._say(sentence + " ", f"turn-{n}")
 
     async def _while_answering(
-        self, answering: asyncio.Future[Any], lead: asyncio.Future[str | None], prepared: str | None
+        self,
+        answering: asyncio.Future[Any],
+        lead: asyncio.Future[str | None],
+        prepared: Prepared | None,
+        transcript: str,
     ) -> tuple[str, str]:
         """What is said while the workflow answers: the model's own opening as soon as it is written, and before
         it an acknowledgement when nothing would otherwise be heard by the time the reply is late. Returns both
@@ -113,7 +117,7 @@ class _TurnStream(llm.LLMStream):
             elif not done and acks is not None:  # late, and nothing said yet
                 late_at = None
                 if await self._ai_interviewing():
-                    acknowledgement = acks.say_first(prepared)
+                    acknowledgement = acks.say_first(prepared, transcript)
                     self._say(acknowledgement + " ", ACKNOWLEDGEMENT)
         return acknowledgement, opening
 

@@ -71,6 +71,18 @@ class Candidate:
                 return await transcribe(np.concatenate(heard))
         raise AssertionError(f"heard no complete utterance within {within_seconds} s")
 
+    async def listen_past(self, moment: float, within_seconds: float = 30) -> None:
+        """Wait, as a person waits for the question, until the agent has spoken after `moment` (monotonic) and
+        then been quiet for 1.5 s; what it said is not returned by a later `hear_an_utterance`."""
+        deadline = time.monotonic() + within_seconds
+        while time.monotonic() < deadline:
+            last_loud = next((at for at, loud in reversed(self.heard_at) if loud), 0.0)
+            if last_loud > moment and time.monotonic() - last_loud > 1.5:
+                self._consumed = len(self.heard)
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"the agent said nothing after {moment} within {within_seconds} s")
+
     async def say(self, *parts: str | float) -> float:
         """Speak in real time: text is synthesised, a number is that many seconds of silence; 2 s of silence
         follow. Returns when the first voiced frame went out."""
