@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import abuse, foundation, interview, retrieval, voice
+from bench import abuse, foundation, interview, mail, retrieval, voice
 
 RESULTS = Path(__file__).with_name("results")
 BENCHMARKS: dict[str, tuple[str, Callable[[], list[tuple[str, str, str]]]]] = {
@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[], list[tuple[str, str, str]]]]] = {
     "interview": ("Interview turns: workflow overhead, summary buffer", interview.run),
     "retrieval": ("Retrieval: eval-set accuracy, bank search at 100k vectors", retrieval.run),
     "voice": ("Voice interviews: voice-to-voice latency in a real LiveKit room", voice.run),
+    "mail": ("Email analysis: offline classifier accuracy per status, throughput", mail.run),
 }
 
 

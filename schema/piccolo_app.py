@@ -3,12 +3,15 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from schema.tables import (
+    Application,
+    ApplicationEvent,
     AppUser,
     CodeSubmission,
     Document,
     DocumentChunk,
     InterviewContext,
     InterviewReport,
+    MailMessage,
     Question,
     RefreshToken,
     ReplyAudio,
@@ -33,5 +36,8 @@ APP_CONFIG = AppConfig(
         InterviewContext,
         Question,
         ReplyAudio,
+        Application,
+        MailMessage,
+        ApplicationEvent,
     ],
 )

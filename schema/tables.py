@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from piccolo.columns import JSONB, UUID, Array, Bytea, Column, Integer, Real, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, Array, Boolean, Bytea, Column, Integer, Real, Text, Timestamptz, Varchar
 from piccolo.columns.column_types import ForeignKey
 from piccolo.table import Table
 
@@ -169,3 +169,49 @@ class QuestionEmbedding(Table):
     provider = Varchar(length=80)
     text_sha256 = Varchar(length=64)
     embedding = Vector(384)
+
+
+class Application(Table):
+    """A job the user applied for (or was referred to), merged from emails by company + position, or made by hand."""
+
+    id = UUID(primary_key=True)
+    owner = ForeignKey(references=AppUser)
+    company = Varchar(length=200)
+    position = Varchar(length=200, null=True, default=None)
+    status = Varchar(length=24)
+    archived = Boolean(default=False)
+    source = Varchar(length=10)  # email | manual
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class MailMessage(Table):
+    """An email imported for analysis; the message itself (schema ParsedEmail) is sealed with its own data key."""
+
+    id = UUID(primary_key=True)
+    owner = ForeignKey(references=AppUser)
+    message_id = Varchar(length=300)
+    source = Varchar(length=10)  # upload | gmail | imap
+    sent_at = Timestamptz(null=True, default=None)
+    wrapped_key = Bytea()
+    sealed = Bytea()
+    analysis = JSONB(null=True, default=None)  # activities.mail_classifier.EmailAnalysis
+    analysed_at = Timestamptz(null=True, default=None)
+    applied_at = Timestamptz(null=True, default=None)  # merged into the applications (or found not to be about one)
+    application = ForeignKey(references=Application, null=True, default=None)
+    created_at = Timestamptz()
+
+
+class ApplicationEvent(Table):
+    """One step on an application's timeline; `message` is the email it came from (none for manual changes)."""
+
+    id = UUID(primary_key=True)
+    application = ForeignKey(references=Application)
+    message = ForeignKey(references=MailMessage, null=True, default=None)
+    status = Varchar(length=24)
+    occurred_at = Timestamptz()
+    summary = Text()
+    deadline = Timestamptz(null=True, default=None)
+    interview_at = Timestamptz(null=True, default=None)
+    provider = Varchar(length=80)
+    created_at = Timestamptz()

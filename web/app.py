@@ -25,6 +25,7 @@ from stack.services import Endpoints
 from stack.settings import Settings
 from stack.temporal import connect
 from web.accounts import Tokens, load_or_create_secret
+from web.applications import ApplicationController
 from web.auth import AUTHENTICATION, AuthController, UserController
 from web.documents import DocumentController
 from web.errors import EXCEPTION_HANDLERS
@@ -70,6 +71,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             WeaknessController,
             RoomController,
             DocumentController,
+            ApplicationController,
             QuestionController,
             HealthController,
         ],

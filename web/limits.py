@@ -103,6 +103,13 @@ DOCUMENT_UPLOAD = Policy(
     (Window("your document uploads", "user", 20, 3600), Window("the service's document budget", "global", 120, 60)),
     fail_closed=True,
 )
+# An import is parsed and every message analysed; a manual sync only analyses what is stored.
+MAIL_IMPORT = Policy(
+    "mail-import",
+    (Window("your mail imports", "user", 30, 3600), Window("the service's mail import budget", "global", 120, 60)),
+    fail_closed=True,
+)
+WRITES = Policy("writes", (Window("your changes", "user", 120, 60),), fail_closed=False)
 READS = Policy("reads", (Window("your requests", "user", 600, 60),), fail_closed=False)
 # Guessing passwords costs argon2 time: a few tries a minute per account.
 SIGN_IN = Policy("sign-in", (Window("sign-in attempts for this account", "email", 10, 60),), fail_closed=True)

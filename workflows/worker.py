@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.applications import MailActivities
 from activities.embeddings import build_embedder
 from activities.grounding import PlanGrounder
 from activities.ingest import DocumentActivities
@@ -21,6 +22,7 @@ from activities.speech import build_tts
 from activities.vault import Vault, master_keys_of
 from activities.voice import VoiceActivities
 from stack.settings import Settings
+from workflows.email_sync import EmailSyncWorkflow
 from workflows.ingest import DocumentIngestWorkflow
 from workflows.interview import InterviewWorkflow
 
@@ -55,10 +57,11 @@ async def interview_worker(
     documents = DocumentActivities(vault, embedder)
     reviews = ReviewActivities(bank)
     voice = VoiceActivities(build_tts(settings))
+    mail = MailActivities(vault)
     return Worker(
         client,
         task_queue=task_queue or settings.interview_task_queue,
-        workflows=[InterviewWorkflow, DocumentIngestWorkflow],
+        workflows=[InterviewWorkflow, DocumentIngestWorkflow, EmailSyncWorkflow],
         activities=[
             activities.plan_interview,
             activities.record_turn,
@@ -72,5 +75,8 @@ async def interview_worker(
             documents.extract_document,
             documents.index_document,
             documents.discard_document,
+            mail.pending_messages,
+            mail.analyse_message,
+            mail.apply_analyses,
         ],
     )

@@ -1,0 +1,73 @@
+"""One EmailSyncWorkflow per user (id `email-sync-{user}`): analyse every imported message not yet analysed, a
+bounded number at once, then merge them into applications, oldest first; repeat while new mail has arrived.
+
+Started by an import or `POST /applications/sync` through the `requested` update (with start): a request while one
+runs joins it (the id is the user's) and makes it look again before it ends, so mail stored just before the request
+is never left behind, and two syncs never analyse or merge the same message twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.applications import MailActivities
+    from schema.applications import MessageRef, SyncInput, SyncResult
+
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2, maximum_attempts=5)
+STEP_TIMEOUT = timedelta(seconds=60)
+APPLY_TIMEOUT = timedelta(minutes=5)
+MAX_ROUNDS = 20  # new mail arriving for longer than this is left to the next sync: the history stays small
+
+
+def email_sync_workflow_id(owner: str) -> str:
+    return f"email-sync-{owner}"
+
+
+@workflow.defn
+class EmailSyncWorkflow:
+    def __init__(self) -> None:
+        self._requests = 0  # `requested` updates received
+
+    @workflow.run
+    async def run(self, request: SyncInput) -> SyncResult:
+        analysed = applied = applications = 0
+        for _ in range(MAX_ROUNDS):
+            requests_seen = self._requests
+            pending = await workflow.execute_activity_method(
+                MailActivities.pending_messages, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+            )
+            if not pending.to_apply:
+                if self._requests == requests_seen:
+                    break
+                continue  # asked again while looking: look once more
+            for start in range(0, len(pending.to_analyse), request.concurrency):
+                batch = pending.to_analyse[start : start + request.concurrency]
+                await asyncio.gather(
+                    *(
+                        workflow.execute_activity_method(
+                            MailActivities.analyse_message,
+                            MessageRef(message=message),
+                            start_to_close_timeout=STEP_TIMEOUT,
+                            retry_policy=RETRY,
+                        )
+                        for message in batch
+                    )
+                )
+            analysed += len(pending.to_analyse)
+            applications += await workflow.execute_activity_method(
+                MailActivities.apply_analyses, request, start_to_close_timeout=APPLY_TIMEOUT, retry_policy=RETRY
+            )
+            applied += len(pending.to_apply)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return SyncResult(analysed=analysed, applied=applied, applications=applications)
+
+    @workflow.update
+    def requested(self) -> int:
+        """Asks the sync to take in everything stored so far; returns how many requests it has had."""
+        self._requests += 1
+        return self._requests
