@@ -1,4 +1,4 @@
-"""Workflow determinism: recorded and fresh interview and document-ingest histories replay against today's
+"""Workflow determinism: recorded and fresh interview, document-ingest and email-sync histories replay against today's
 workflow code."""
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from stack.settings import Settings
 from stack.temporal import DATA_CONVERTER
 from tests.conftest import sign_up
 from tests.interview_script import HISTORY, run_interview
+from tests.test_applications import LUMEN, NOT_ABOUT_APPLICATIONS, import_mail, mbox, synced
 from tests.test_documents import ready, upload
+from workflows.email_sync import EmailSyncWorkflow
 from workflows.ingest import DocumentIngestWorkflow, ingest_workflow_id
 from workflows.interview import InterviewWorkflow
 
@@ -57,3 +59,28 @@ async def test_the_recorded_ingest_history_replays() -> None:
 async def test_a_fresh_ingest_history_replays(api: httpx.AsyncClient, temporal: Client) -> None:
     history = await ingest_history(api, temporal)
     await Replayer(workflows=[DocumentIngestWorkflow], data_converter=DATA_CONVERTER).replay_workflow(history)
+
+
+# An import's email sync (email_sync_history below); record it again only for a deliberate, versioned change.
+EMAIL_SYNC_HISTORY = Path(__file__).with_name("histories") / "email_sync.json"
+
+
+async def email_sync_history(api: httpx.AsyncClient, temporal: Client) -> WorkflowHistory:
+    auth, _ = await sign_up(api)
+    report = (await import_mail(api, auth, mbox(*LUMEN, *NOT_ABOUT_APPLICATIONS))).json()
+    await synced(api, auth)
+    handle = temporal.get_workflow_handle(report["workflow_id"])
+    await handle.result()
+    return await handle.fetch_history()
+
+
+async def test_the_recorded_email_sync_history_replays() -> None:
+    history = WorkflowHistory.from_json("recorded-email-sync", EMAIL_SYNC_HISTORY.read_text())
+    scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events]
+    assert scheduled.count("analyse_message") == 8 and "apply_analyses" in scheduled
+    await Replayer(workflows=[EmailSyncWorkflow], data_converter=DATA_CONVERTER).replay_workflow(history)
+
+
+async def test_a_fresh_email_sync_history_replays(api: httpx.AsyncClient, temporal: Client) -> None:
+    history = await email_sync_history(api, temporal)
+    await Replayer(workflows=[EmailSyncWorkflow], data_converter=DATA_CONVERTER).replay_workflow(history)
