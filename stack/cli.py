@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="mocki", description="AI mock interviews.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="start the whole stack and the app; Ctrl-C stops everything")
-    commands.add_parser("demo", help="start the stack, run a scripted text interview, print its report, stop")
+    commands.add_parser(
+        "demo", help="start the stack, run a scripted interview, import a sample mailbox, print the results, stop"
+    )
     commands.add_parser("api", help="serve the API (service URLs must be set, as `mocki up` does)")
     worker = commands.add_parser("worker", help="run the Temporal worker (service URLs must be set)")
     worker.add_argument("--ready-file", type=Path, help="touched once the worker polls its task queue")
@@ -332,12 +334,15 @@ def demo(settings: Settings) -> None:
     import httpx
 
     from stack.demo import run_scripted_interview, sign_in
+    from stack.mail_demo import import_sample_mailbox
     from stack.voice_demo import voice_exchange
 
     with running_app(settings) as (endpoints, api_url):
         outcome = run_scripted_interview(api_url)
         with httpx.Client(base_url=api_url, timeout=30) as http:
             token = sign_in(http)
+            http.headers["Authorization"] = f"Bearer {token}"
+            import_sample_mailbox(http)
         asyncio.run(voice_exchange(api_url, token))
         print_urls(endpoints, api_url, settings.temporal_namespace, "The demo ran on (stopped when it ends):")
         if endpoints.temporal_ui_url:

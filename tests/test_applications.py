@@ -9,30 +9,8 @@ from typing import Any
 
 import httpx
 
-from activities.mail_classifier import EXAMPLES
+from stack.sample_mail import CONTOSO, LUMEN, NOT_ABOUT_APPLICATIONS, mbox
 from tests.conftest import sign_up
-
-EXAMPLE_MESSAGES: dict[str, str] = {}
-for _path in sorted(EXAMPLES.glob("*.txt")):
-    for _block in _path.read_text().split("=== ")[1:]:
-        _header, _, _message = _block.partition("\n")
-        EXAMPLE_MESSAGES[_header.split("|")[0].strip()] = _message
-
-LUMEN = ("d002", "d016", "d031", "d039", "d055")  # applied, replied, invitation, scheduled, offer
-CONTOSO = ("d004", "d010", "d023", "d048")  # applied, viewed, assessment, rejection
-NOT_ABOUT_APPLICATIONS = ("d075", "d077", "d078")  # a job alert, a newsletter, a friend's dinner invitation
-
-
-def mbox(*messages: str | bytes) -> bytes:
-    """An mbox of the labelled examples named (given a Message-ID each) and raw messages as given."""
-    parts = []
-    for message in messages:
-        if isinstance(message, str):
-            raw = f"Message-ID: <{message}@examples.mocki.test>\n{EXAMPLE_MESSAGES[message]}".encode()
-        else:
-            raw = message
-        parts.append(b"From MAILER-DAEMON Mon Nov 30 10:00:00 2026\n" + raw.rstrip(b"\n") + b"\n\n")
-    return b"".join(parts)
 
 
 async def import_mail(

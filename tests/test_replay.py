@@ -10,11 +10,12 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer, Worker
 
 from stack.sample_documents import RESUME, pdf
+from stack.sample_mail import LUMEN, NOT_ABOUT_APPLICATIONS, mbox
 from stack.settings import Settings
 from stack.temporal import DATA_CONVERTER
 from tests.conftest import sign_up
 from tests.interview_script import HISTORY, run_interview
-from tests.test_applications import LUMEN, NOT_ABOUT_APPLICATIONS, import_mail, mbox, synced
+from tests.test_applications import import_mail, synced
 from tests.test_documents import ready, upload
 from workflows.email_sync import EmailSyncWorkflow
 from workflows.ingest import DocumentIngestWorkflow, ingest_workflow_id

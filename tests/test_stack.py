@@ -159,6 +159,11 @@ def test_the_demo_runs_an_interview_whose_workflow_stays_visible_as_completed(tm
     assert "== Resume vs job description: 72/100" in output, output
     assert "I see you've been Senior Backend Engineer at Acme Payments since 2019." in output
     assert "[from requirements chunk 5: the job asks for distributed systems" in output, output
+    # A sample mailbox imported and analysed into applications with their timelines.
+    assert "== Mail import: 15 emails imported" in output, output
+    assert "Lumen Health - Backend Engineer: offer" in output, output
+    assert re.search(r"interview_scheduled .*\[interview 2026-11-18T15:00\]  \(offline:rules\+softmax-v1\)", output)
+    assert "3 emails were not about an application" in output, output
     # One voice exchange in a LiveKit room, with its latency as heard and as the agent recorded it.
     assert re.search(r"Candidate hears: .*welcome to your", output, re.IGNORECASE), output
     assert re.search(r"Voice to voice, as the candidate heard it: \d+ ms", output), output

@@ -1,0 +1,31 @@
+"""A sample mailbox for the demo and the tests: the team's labelled example emails, as an mbox."""
+
+from __future__ import annotations
+
+from activities.mail_classifier import EXAMPLES
+
+EXAMPLE_MESSAGES: dict[str, str] = {}  # by example id ("d002"), the message as written
+for _path in sorted(EXAMPLES.glob("*.txt")):
+    for _block in _path.read_text().split("=== ")[1:]:
+        _header, _, _message = _block.partition("\n")
+        EXAMPLE_MESSAGES[_header.split("|")[0].strip()] = _message
+
+LUMEN = ("d002", "d016", "d031", "d039", "d055")  # applied, replied, invitation, scheduled, offer
+CONTOSO = ("d004", "d010", "d023", "d048")  # applied, viewed, assessment, rejection
+TAILSPIN = ("d005", "d018", "d032")  # applied (via LinkedIn), the recruiter writes, an invitation to interview
+NOT_ABOUT_APPLICATIONS = ("d075", "d077", "d078")  # a job alert, a newsletter, a friend's dinner invitation
+
+
+def mbox(*messages: str | bytes) -> bytes:
+    """An mbox of the example emails named (each given a Message-ID) and of raw messages as given."""
+    parts = []
+    for message in messages:
+        if isinstance(message, str):
+            raw = f"Message-ID: <{message}@examples.mocki.test>\n{EXAMPLE_MESSAGES[message]}".encode()
+        else:
+            raw = message
+        parts.append(b"From MAILER-DAEMON Mon Nov 30 10:00:00 2026\n" + raw.rstrip(b"\n") + b"\n\n")
+    return b"".join(parts)
+
+
+SAMPLE_MAILBOX = (*LUMEN, *CONTOSO, *TAILSPIN, *NOT_ABOUT_APPLICATIONS)
