@@ -21,7 +21,7 @@ from activities.embeddings import Embedder
 from activities.structure import chunks_with_questions, structure
 from activities.vault import Vault, decode_wrapped, encode_wrapped, open_sealed, seal
 from schema.documents import DocumentStructure, Extraction, Indexed, IngestInput
-from schema.tables import Document, DocumentChunk
+from schema.tables import Document, DocumentChunk, MailMessage
 
 
 def open_structure(key: bytes, sealed: bytes, document_id: str) -> DocumentStructure:
@@ -111,18 +111,18 @@ class DocumentActivities:
         await Document.delete().where(Document.id == uuid.UUID(request.document_id))
 
 
-async def rewrap_documents(vault: Vault) -> tuple[int, int]:
-    """Every document's data key wrapped by the current master key; the documents themselves are untouched.
-    Returns (re-wrapped, already current)."""
+async def rewrap_keys(vault: Vault, table: type[Document] | type[MailMessage]) -> tuple[int, int]:
+    """Every data key in `table` (documents, mail messages) wrapped by the current master key; what they seal is
+    untouched. Returns (re-wrapped, already current)."""
     rewrapped = current = 0
-    for row in await Document.select(Document.id, Document.wrapped_key):
+    for row in await table.select(table.id, table.wrapped_key):
         wrapped = decode_wrapped(row["wrapped_key"])
         if wrapped.master == vault.current:
             current += 1
             continue
         fresh = vault.rewrap(wrapped, str(row["id"]))
-        await Document.update({Document.wrapped_key: encode_wrapped(fresh)}).where(
-            (Document.id == row["id"]) & (Document.wrapped_key == row["wrapped_key"])  # unless changed meanwhile
+        await table.update({table.wrapped_key: encode_wrapped(fresh)}).where(
+            (table.id == row["id"]) & (table.wrapped_key == row["wrapped_key"])  # unless changed meanwhile
         )
         rewrapped += 1
     return rewrapped, current

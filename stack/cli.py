@@ -146,25 +146,29 @@ def create_user(settings: Settings, email: str, name: str, role: Role) -> None:
 
 
 def rotate_keys(settings: Settings) -> None:
-    from activities.ingest import rewrap_documents
+    from activities.ingest import rewrap_keys
     from activities.vault import Vault, add_master_key, master_keys_of
+    from schema.tables import Document, MailMessage
 
     if settings.encryption_master_key is None:
         add_master_key(settings.data_dir)  # running processes read it when they meet a key wrapped by it
     vault = Vault(lambda: master_keys_of(settings))
     with _database(settings) as database_url:
 
-        async def rewrap() -> tuple[int, int]:
+        async def rewrap() -> list[tuple[int, int]]:
             await migrate(database_url)
             engine = database.bind(database_url)
             await engine.start_connection_pool()
             try:
-                return await rewrap_documents(vault)
+                return [await rewrap_keys(vault, Document), await rewrap_keys(vault, MailMessage)]
             finally:
                 await engine.close_connection_pool()
 
-        rewrapped, current = asyncio.run(rewrap())
-    print(f"master key {vault.current}: {rewrapped} document keys re-wrapped, {current} already under it")
+        (documents, current_documents), (messages, current_messages) = asyncio.run(rewrap())
+    print(
+        f"master key {vault.current}: {documents} document keys re-wrapped, {current_documents} already under it; "
+        f"{messages} mail message keys re-wrapped, {current_messages} already under it"
+    )
 
 
 def seed_questions(settings: Settings, path: Path | None) -> None:

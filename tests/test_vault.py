@@ -10,12 +10,14 @@ import uuid
 import httpx
 import pytest
 
-from activities.vault import Vault, VaultError, decode_wrapped, fingerprint, open_sealed, seal
-from schema.tables import Document
+from activities.vault import Vault, VaultError, decode_wrapped, fingerprint, master_keys_of, open_sealed, seal
+from schema.tables import Document, MailMessage
 from stack.sample_documents import RESUME, pdf
+from stack.sample_mail import mbox
 from stack.services import Endpoints
 from stack.settings import Settings
 from tests.conftest import service_env, sign_up
+from tests.test_applications import import_mail, synced
 from tests.test_documents import ready, upload
 
 
@@ -41,7 +43,7 @@ def test_a_sealed_value_opens_only_with_its_key_its_document_and_its_purpose() -
         Vault(lambda: [secrets.token_bytes(32)]).unwrap(wrapped, "doc-1")
 
 
-async def test_rotating_the_master_key_rewraps_every_document_key_and_the_documents_still_open(
+async def test_rotating_the_master_key_rewraps_every_document_and_mail_key_and_they_still_open(
     api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints
 ) -> None:
     auth, _ = await sign_up(api)
@@ -49,7 +51,12 @@ async def test_rotating_the_master_key_rewraps_every_document_key_and_the_docume
     assert accepted.status_code == 202, accepted.text
     document_id = uuid.UUID(accepted.json()["document_id"])
     before = await ready(api, auth, str(document_id))
+    assert (await import_mail(api, auth, mbox("d002"))).status_code == 202
+    await synced(api, auth)
     row = await Document.select(Document.wrapped_key, Document.original_sealed).where(Document.id == document_id)
+    owner = (await Document.select(Document.owner).where(Document.id == document_id).first())["owner"]  # type: ignore[index]
+    mail = MailMessage.select(MailMessage.id, MailMessage.wrapped_key, MailMessage.sealed)
+    (message_before,) = await mail.where(MailMessage.owner == owner)
     rotated = subprocess.run(
         [sys.executable, "-m", "stack.cli", "keys", "rotate"],
         env=service_env(settings, endpoints),
@@ -59,10 +66,18 @@ async def test_rotating_the_master_key_rewraps_every_document_key_and_the_docume
         check=False,
     )
     assert rotated.returncode == 0, rotated.stderr
-    assert "document keys re-wrapped" in rotated.stdout, rotated
+    assert "document keys re-wrapped" in rotated.stdout and "mail message keys re-wrapped" in rotated.stdout, rotated
     after = await Document.select(Document.wrapped_key, Document.original_sealed).where(Document.id == document_id)
     old, new = decode_wrapped(row[0]["wrapped_key"]), decode_wrapped(after[0]["wrapped_key"])
     assert new.master != old.master and new.master in rotated.stdout
     assert after[0]["original_sealed"] == row[0]["original_sealed"]  # the document itself was not re-encrypted
+    # The imported email's key too: under the new master key, and the email still opens with it.
+    (message_after,) = await MailMessage.select(MailMessage.wrapped_key, MailMessage.sealed).where(
+        MailMessage.id == message_before["id"]
+    )
+    wrapped_message = decode_wrapped(message_after["wrapped_key"])
+    assert wrapped_message.master == new.master and message_after["sealed"] == message_before["sealed"]
+    message_key = Vault(lambda: master_keys_of(settings)).unwrap(wrapped_message, str(message_before["id"]))
+    assert b"Lumen Health" in open_sealed(message_key, message_after["sealed"], str(message_before["id"]), "message")
     # The running API meets a key wrapped by a master key it did not know, reads the keys again, and opens it.
     assert (await api.get(f"/documents/{document_id}", headers=auth)).json() == before
