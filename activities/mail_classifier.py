@@ -19,6 +19,7 @@ import hashlib
 import itertools
 import re
 import threading
+import typing
 from pathlib import Path
 
 import msgspec
@@ -27,22 +28,12 @@ from numpy.typing import NDArray
 
 from activities.mail_fields import company_of, deadline_of, moment_of, position_of
 from activities.mail_parse import ParsedEmail, parse_message
+from schema.applications import ApplicationStatus
 
 OFFLINE_PROVIDER = "offline:rules+softmax-v1"
 EXAMPLES = Path(__file__).with_name("mail_examples")
 NOT_APPLICATION = "none"
-STATUSES = (
-    "applied",
-    "viewed",
-    "replied",
-    "assessment",
-    "interview_invitation",
-    "interview_scheduled",
-    "rejection",
-    "offer",
-    "referral",
-    "withdrawn",
-)
+STATUSES: tuple[str, ...] = typing.get_args(ApplicationStatus)
 
 
 class EmailAnalysis(msgspec.Struct, frozen=True, kw_only=True):
