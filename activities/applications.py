@@ -128,8 +128,9 @@ class MailActivities:
                 analysis = msgspec.json.decode(_json_bytes(row["analysis"]), type=EmailAnalysis)
                 application_id = None
                 if analysis.about_application and analysis.status and analysis.company:
-                    application = _merge_target(applications, analysis) or await _create(owner, analysis, now)
-                    if application not in applications:
+                    application = _merge_target(applications, analysis)
+                    if application is None:
+                        application = await _create(owner, analysis, now)
                         applications.append(application)
                     await _improve_names(application, analysis)
                     application_id = application["id"]

@@ -221,16 +221,32 @@ def _softmax(logits: NDArray[np.float32]) -> NDArray[np.float32]:
     return shifted / shifted.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
 
-def labelled_examples(paths: list[Path] | None = None) -> list[tuple[str, ParsedEmail, str]]:
-    """(id, message, status) of the team's labelled emails: blocks `=== id | status | company | position`, each
-    followed by the message itself."""
-    examples = []
-    for path in paths or sorted(EXAMPLES.glob("*.txt")):
+class LabelledEmail(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    status: str  # one of STATUSES, or "none"
+    company: str | None
+    position: str | None
+    raw: str  # the message itself (RFC 5322)
+
+
+def read_labelled(*paths: Path) -> list[LabelledEmail]:
+    """Labelled emails from files of blocks `=== id | status | company | position` ("-" for none), each followed
+    by the message itself; without `paths`, the shipped examples."""
+    emails = []
+    for path in paths or tuple(sorted(EXAMPLES.glob("*.txt"))):
         for block in path.read_text().split("=== ")[1:]:
             header, _, raw = block.partition("\n")
-            email_id, status, *_ = (field.strip() for field in header.split("|"))
-            examples.append((email_id, parse_message(raw.encode()), status))
-    return examples
+            email_id, status, company, position = (field.strip() for field in header.split("|"))
+            emails.append(
+                LabelledEmail(
+                    id=email_id,
+                    status=status,
+                    company=None if company == "-" else company,
+                    position=None if position == "-" else position,
+                    raw=raw,
+                )
+            )
+    return emails
 
 
 _TRAINING = threading.Lock()
@@ -238,7 +254,7 @@ _TRAINING = threading.Lock()
 
 @functools.cache
 def _trained() -> StatusModel:
-    return StatusModel.train([(message, status) for _, message, status in labelled_examples()])
+    return StatusModel.train([(parse_message(email.raw.encode()), email.status) for email in read_labelled()])
 
 
 def trained_model() -> StatusModel:

@@ -31,8 +31,7 @@ class ParsedEmail(msgspec.Struct, frozen=True, kw_only=True):
     recipient_address: str  # the first To: address (on mail the user sent, that is the employer)
     subject: str
     sent_at: dt.datetime | None
-    text: str
-    truncated: bool = False
+    text: str  # at most MAX_TEXT_CHARS
 
 
 class Unreadable(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,7 +62,6 @@ def parse_message(raw: bytes) -> ParsedEmail:
         raise ValueError("it has no From or Subject header: not an email")
     name, address = email.utils.parseaddr(_header(message, "From"))
     _recipient_name, recipient = email.utils.parseaddr(_header(message, "To"))
-    text = _body_text(message)
     message_id = _header(message, "Message-ID").strip() or f"<sha256:{hashlib.sha256(raw).hexdigest()}>"
     return ParsedEmail(
         message_id=message_id[:300],
@@ -72,8 +70,7 @@ def parse_message(raw: bytes) -> ParsedEmail:
         recipient_address=recipient.lower()[:254],
         subject=_header(message, "Subject")[:500],
         sent_at=_sent_at(message),
-        text=text[:MAX_TEXT_CHARS],
-        truncated=len(text) > MAX_TEXT_CHARS,
+        text=_body_text(message)[:MAX_TEXT_CHARS],
     )
 
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from activities.mail_classifier import EXAMPLES
+from activities.mail_classifier import read_labelled
 
-EXAMPLE_MESSAGES: dict[str, str] = {}  # by example id ("d002"), the message as written
-for _path in sorted(EXAMPLES.glob("*.txt")):
-    for _block in _path.read_text().split("=== ")[1:]:
-        _header, _, _message = _block.partition("\n")
-        EXAMPLE_MESSAGES[_header.split("|")[0].strip()] = _message
+EXAMPLE_MESSAGES = {email.id: email.raw for email in read_labelled()}  # by example id ("d002"), as written
 
 LUMEN = ("d002", "d016", "d031", "d039", "d055")  # applied, replied, invitation, scheduled, offer
 CONTOSO = ("d004", "d010", "d023", "d048")  # applied, viewed, assessment, rejection

@@ -80,16 +80,16 @@ class ApplicationController(Controller):
                 f"The file is larger than {MAX_MAILBOX_BYTES // (1024 * 1024)} MiB: split the mailbox."
             )
         parsed, unreadable = await asyncio.to_thread(parse_mailbox, raw)  # parsing blocks: not on the loop
+        reasons = [f"message {u.position}: {u.reason}" for u in unreadable]
         if not parsed:
-            reasons = "; ".join(f"message {u.position}: {u.reason}" for u in unreadable[:3])
-            raise UnprocessableMail(f"No email could be read from this file ({reasons}).")
+            raise UnprocessableMail(f"No email could be read from this file ({'; '.join(reasons[:3])}).")
         owner = str(request.user.id)
         imported, duplicates = await store_messages(state.vault, owner, parsed, "upload")
         workflow_id = await request_sync(state, owner)
         return ImportReport(
             imported=imported,
             duplicates=duplicates,
-            unreadable=[f"message {u.position}: {u.reason}" for u in unreadable],
+            unreadable=reasons,
             workflow_id=workflow_id,
         )
 
