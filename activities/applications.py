@@ -20,6 +20,7 @@ from temporalio import activity
 from activities.mail_classifier import EmailAnalysis, classify
 from activities.mail_fields import same_company
 from activities.mail_parse import ParsedEmail
+from activities.todos import notify_status, todos_from_event
 from activities.vault import Vault, decode_wrapped, encode_wrapped, open_sealed, seal
 from schema.applications import ALWAYS_APPLIES, PROGRESS, MessageRef, Pending, SyncInput
 from schema.tables import Application, ApplicationEvent, MailMessage
@@ -110,6 +111,8 @@ class MailActivities:
         transaction (one sync per owner runs at a time). Returns how many applications were created or moved."""
         owner = uuid.UUID(request.owner)
         changed: set[uuid.UUID] = set()
+        # (application, status): the latest such email's next step and when it was sent
+        latest: dict[tuple[uuid.UUID, str], tuple[str, dt.datetime]] = {}
         async with engine_finder().transaction():  # type: ignore[union-attr]
             rows = (
                 await MailMessage.select(
@@ -123,6 +126,7 @@ class MailActivities:
                 .order_by(MailMessage.sent_at, MailMessage.created_at)
             )
             applications = await Application.select().where(Application.owner == owner)
+            status_before = {application["id"]: application["status"] for application in applications}
             now = dt.datetime.now(dt.UTC)
             for row in rows:
                 analysis = msgspec.json.decode(_json_bytes(row["analysis"]), type=EmailAnalysis)
@@ -134,27 +138,35 @@ class MailActivities:
                         applications.append(application)
                     await _improve_names(application, analysis)
                     application_id = application["id"]
-                    await ApplicationEvent.raw(
+                    sent = row["sent_at"] or row["created_at"]
+                    inserted = await ApplicationEvent.raw(
                         "INSERT INTO application_event (id, application, message, status, occurred_at, summary, "
                         "deadline, interview_at, provider, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
-                        "ON CONFLICT (application, message) DO NOTHING",
+                        "ON CONFLICT (application, message) DO NOTHING RETURNING id",
                         uuid.uuid4(),
                         application_id,
                         row["id"],
                         analysis.status,
-                        row["sent_at"] or row["created_at"],
+                        sent,
                         analysis.next_step,
                         analysis.deadline,
                         analysis.interview_at,
                         analysis.provider,
                         now,
                     )
+                    if inserted:
+                        await todos_from_event(owner, application, inserted[0]["id"], analysis, sent=sent, now=now)
                     changed.add(application_id)
+                    latest[(application_id, analysis.status)] = (analysis.next_step, sent)
                 await MailMessage.update({MailMessage.applied_at: now, MailMessage.application: application_id}).where(
                     MailMessage.id == row["id"]
                 )
-            for application_id in changed:
-                await refresh_status(application_id, now)
+            for application in applications:
+                if application["id"] in changed:
+                    status = await refresh_status(application["id"], now)
+                    if status != status_before.get(application["id"]) and (application["id"], status) in latest:
+                        next_step, sent = latest[(application["id"], status)]
+                        await notify_status(owner, application, status, next_step=next_step, sent=sent, now=now)
         return len(changed)
 
 

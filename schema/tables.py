@@ -215,3 +215,41 @@ class ApplicationEvent(Table):
     interview_at = Timestamptz(null=True, default=None)
     provider = Varchar(length=80)
     created_at = Timestamptz()
+
+
+class Todo(Table):
+    """Something the user has to do: generated from an application's event (`origin` names it, once) or by hand."""
+
+    id = UUID(primary_key=True)
+    owner = ForeignKey(references=AppUser)
+    application = ForeignKey(references=Application, null=True, default=None)
+    kind = Varchar(length=12)  # assessment | offer | interview | follow_up | manual
+    title = Varchar(length=300)
+    due_at = Timestamptz(null=True, default=None)
+    status = Varchar(length=4)  # TODO | DONE
+    origin = Varchar(length=120, null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+    done_at = Timestamptz(null=True, default=None)
+    # The `updated_at` the todo's ReminderWorkflow was last told about; behind it, a sweep tells it again.
+    reminders_synced_at = Timestamptz(null=True, default=None)
+
+
+class Notification(Table):
+    """An email to the user (a deadline reminder, a status change), written before it is sent and sent once:
+    `dedupe_key` is unique, and the transport is given the row id as its idempotency key."""
+
+    id = UUID(primary_key=True)
+    owner = ForeignKey(references=AppUser)
+    kind = Varchar(length=12)  # reminder | status
+    dedupe_key = Varchar(length=200)
+    todo = ForeignKey(references=Todo, null=True, default=None)
+    application = ForeignKey(references=Application, null=True, default=None)
+    due_at = Timestamptz(null=True, default=None)  # reminders: the deadline reminded of
+    lead_seconds = Integer(null=True, default=None)  # reminders: how long before it
+    subject = Text()
+    body = Text()
+    created_at = Timestamptz()
+    sent_at = Timestamptz(null=True, default=None)
+    transport = Varchar(length=10, null=True, default=None)  # resend | outbox
+    delivery_id = Varchar(length=200, null=True, default=None)

@@ -24,6 +24,8 @@ from stack.services import Endpoints, LocalStack, StackError, running_endpoints
 from stack.settings import Settings, SettingsError, load_settings
 from stack.supervisor import ProcessSpec, ServiceFailed, Supervisor, port_open
 
+KEEP_ALIVE_SECONDS = 75
+
 # command -> Debian package; docker-compose only validates docker-compose.yml in the tests (no engine needed)
 SYSTEM_PACKAGES = {
     "redis-server": "redis-server",
@@ -239,7 +241,11 @@ def serve_api(settings: Settings) -> None:
     from web.app import create_app
 
     app = create_app(settings, external_endpoints(settings))
-    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="warning")
+    # Idle connections are kept longer than clients and load balancers keep theirs (httpx: 5 s, uvicorn's default
+    # too): a server closing first races the client's next request on that connection, which then fails.
+    uvicorn.run(
+        app, host=settings.api_host, port=settings.api_port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_SECONDS
+    )
 
 
 async def run_worker(settings: Settings, ready_file: Path | None) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
+import re
+
 from activities.mail_classifier import read_labelled
 
 EXAMPLE_MESSAGES = {email.id: email.raw for email in read_labelled()}  # by example id ("d002"), as written
@@ -25,3 +29,14 @@ def mbox(*messages: str | bytes) -> bytes:
 
 
 SAMPLE_MAILBOX = (*LUMEN, *CONTOSO, *TAILSPIN, *NOT_ABOUT_APPLICATIONS)
+
+
+def redated(example: str, sent: dt.datetime, replacements: dict[str, str] | None = None) -> bytes:
+    """An example email as if sent at `sent` (its Date header replaced, and any `replacements` made in its text:
+    a date it mentions), with its own Message-ID, for mail that must be recent."""
+    text = EXAMPLE_MESSAGES[example]
+    for old, new in (replacements or {}).items():
+        assert old in text, f"{old!r} is not in {example}"
+        text = text.replace(old, new)
+    text = re.sub(r"^Date: .*$", f"Date: {email.utils.format_datetime(sent)}", text, count=1, flags=re.MULTILINE)
+    return f"Message-ID: <{example}-{sent.timestamp():.0f}@examples.mocki.test>\n{text}".encode()

@@ -76,6 +76,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     resend_api_key: str | None = None
     resend_api_url: str = "https://api.resend.com"
     mail_from: str = "mocki <reminders@mocki.local>"
+    # Without a Resend key, the emails mocki would send are written here as .eml files (default data_dir/outbox).
+    outbox_dir: Path | None = None
+    # Reminders before a todo's deadline or interview, largest first (REMINDER_LEADS="24h,1h").
+    reminder_leads_seconds: tuple[int, ...] = (24 * 3600, 3600)
     google_client_id: str | None = None
     google_client_secret: str | None = None
     google_redirect_uri: str | None = None
@@ -148,6 +152,17 @@ def _seconds(name: str, value: str, minimum: float) -> float:
     return seconds
 
 
+def _leads(name: str, value: str) -> tuple[int, ...]:
+    """ "24h,1h,30m" -> (86400, 3600, 1800): distinct, largest first."""
+    leads = set()
+    for part in (part.strip().lower() for part in value.split(",")):
+        amount, unit = part[:-1], part[-1:]
+        if not amount.isdigit() or unit not in ("d", "h", "m") or int(amount) < 1:
+            raise SettingsError(f"{name}={value!r} must list durations like 24h,1h (units: d, h, m)")
+        leads.add(int(amount) * {"d": 86400, "h": 3600, "m": 60}[unit])
+    return tuple(sorted(leads, reverse=True))
+
+
 def _provider(name: str, value: str) -> Provider:
     if value not in ("auto", "openai", "offline"):
         raise SettingsError(f"{name}={value!r} must be one of: auto, openai, offline")
@@ -212,6 +227,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
     ):
         if value := get(name):
             fields[field] = _seconds(name, value, minimum)
+    if value := get("MAIL_OUTBOX_DIR"):
+        fields["outbox_dir"] = Path(value)
+    if value := get("REMINDER_LEADS"):
+        fields["reminder_leads_seconds"] = _leads("REMINDER_LEADS", value)
     if value := get("MOCKI_HISTORY_EVENT_LIMIT"):
         if not value.isdigit() or not 50 <= int(value) <= 50_000:
             raise SettingsError(f"MOCKI_HISTORY_EVENT_LIMIT={value!r} must be a whole number from 50 to 50000")

@@ -1,8 +1,9 @@
-"""Workflow determinism: recorded and fresh interview, document-ingest and email-sync histories replay against today's
-workflow code."""
+"""Workflow determinism: recorded and fresh interview, document-ingest, email-sync and reminder histories replay
+against today's workflow code."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,7 @@ from tests.test_documents import ready, upload
 from workflows.email_sync import EmailSyncWorkflow
 from workflows.ingest import DocumentIngestWorkflow, ingest_workflow_id
 from workflows.interview import InterviewWorkflow
+from workflows.reminder import ReminderWorkflow
 
 # A resume upload's history (ingest_history below, saved with WorkflowHistory.to_json); record it again only for
 # a deliberate, versioned change of the workflow.
@@ -63,7 +65,10 @@ async def test_a_fresh_ingest_history_replays(api: httpx.AsyncClient, temporal: 
 
 
 # An import's email sync (email_sync_history below); record it again only for a deliberate, versioned change.
+# email_sync.json was recorded before todos and notifications (the workflow's patch) and must keep replaying.
 EMAIL_SYNC_HISTORY = Path(__file__).with_name("histories") / "email_sync.json"
+EMAIL_SYNC_TODOS_HISTORY = Path(__file__).with_name("histories") / "email_sync_todos.json"
+REMINDER_HISTORY = Path(__file__).with_name("histories") / "reminder.json"
 
 
 async def email_sync_history(api: httpx.AsyncClient, temporal: Client) -> WorkflowHistory:
@@ -82,6 +87,38 @@ async def test_the_recorded_email_sync_history_replays() -> None:
     await Replayer(workflows=[EmailSyncWorkflow], data_converter=DATA_CONVERTER).replay_workflow(history)
 
 
+async def test_the_recorded_email_sync_history_with_todos_replays() -> None:
+    history = WorkflowHistory.from_json("recorded-email-sync-todos", EMAIL_SYNC_TODOS_HISTORY.read_text())
+    scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events]
+    scheduled = [name for name in scheduled if name]  # other events have none
+    assert scheduled[-3:] == ["follow_up_todos", "schedule_reminders", "deliver_notifications"]
+    await Replayer(workflows=[EmailSyncWorkflow], data_converter=DATA_CONVERTER).replay_workflow(history)
+
+
 async def test_a_fresh_email_sync_history_replays(api: httpx.AsyncClient, temporal: Client) -> None:
     history = await email_sync_history(api, temporal)
     await Replayer(workflows=[EmailSyncWorkflow], data_converter=DATA_CONVERTER).replay_workflow(history)
+
+
+async def reminder_history(api: httpx.AsyncClient, temporal: Client) -> WorkflowHistory:
+    """A todo due in an hour and a bit, moved once (a signal while the timer runs), then reminded."""
+    auth, _ = await sign_up(api)
+    due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3600 + 30)
+    todo = (await api.post("/todos", json={"title": "Book the flight", "due_at": due.isoformat()}, headers=auth)).json()
+    moved = (due - dt.timedelta(seconds=28)).isoformat()
+    assert (await api.patch(f"/todos/{todo['todo_id']}", json={"due_at": moved}, headers=auth)).status_code == 200
+    handle = temporal.get_workflow_handle(todo["reminder_workflow_id"])
+    await handle.result()
+    return await handle.fetch_history()
+
+
+async def test_the_recorded_reminder_history_replays() -> None:
+    history = WorkflowHistory.from_json("recorded-reminder", REMINDER_HISTORY.read_text())
+    scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events]
+    assert scheduled.count("send_reminder") == 1 and scheduled.count("reminder_plan") >= 2
+    await Replayer(workflows=[ReminderWorkflow], data_converter=DATA_CONVERTER).replay_workflow(history)
+
+
+async def test_a_fresh_reminder_history_replays(api: httpx.AsyncClient, temporal: Client) -> None:
+    history = await reminder_history(api, temporal)
+    await Replayer(workflows=[ReminderWorkflow], data_converter=DATA_CONVERTER).replay_workflow(history)

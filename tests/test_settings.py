@@ -40,11 +40,17 @@ def test_without_an_openai_key_every_provider_is_offline() -> None:
         ({"MOCKI_PORTS": "random"}, "fixed or free"),
         ({"LIVEKIT_API_SECRET": "secret"}, "at least 32 characters"),
         ({"MOCKI_AI_REQUESTS_PER_IP_PER_MINUTE": "0"}, "at least 1"),
+        ({"REMINDER_LEADS": "24h,soon"}, "must list durations like 24h,1h"),
+        ({"REMINDER_LEADS": "0h"}, "must list durations like 24h,1h"),
     ],
 )
 def test_a_bad_setting_names_the_variable_and_the_problem(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace("?", r"\?")):
         load_settings(env)
+
+
+def test_reminder_leads_are_read_largest_first_without_repeats() -> None:
+    assert load_settings({"REMINDER_LEADS": "1h, 2d,30m,60m"}).reminder_leads_seconds == (172800, 3600, 1800)
 
 
 def test_a_good_master_key_is_decoded() -> None:

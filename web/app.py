@@ -36,6 +36,7 @@ from web.limits import RateLimiter
 from web.questions import QuestionController
 from web.replay import ReplayDetector
 from web.rooms import RoomController
+from web.todos import TodoController
 from web.weaknesses import WeaknessController
 
 
@@ -72,6 +73,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             RoomController,
             DocumentController,
             ApplicationController,
+            TodoController,
             QuestionController,
             HealthController,
         ],

@@ -1,5 +1,6 @@
 """One EmailSyncWorkflow per user (id `email-sync-{user}`): analyse every imported message not yet analysed, a
-bounded number at once, then merge them into applications, oldest first; repeat while new mail has arrived.
+bounded number at once, then merge them into applications, oldest first; repeat while new mail has arrived. Then
+the todos the mail called for get their reminders, silent applications a follow-up, and status changes their email.
 
 Started by an import or `POST /applications/sync` through the `requested` update (with start): a request while one
 runs joins it (the id is the user's) and makes it look again before it ends, so mail stored just before the request
@@ -16,12 +17,15 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.applications import MailActivities
+    from activities.todos import TodoActivities
     from schema.applications import MessageRef, SyncInput, SyncResult
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2, maximum_attempts=5)
 STEP_TIMEOUT = timedelta(seconds=60)
 APPLY_TIMEOUT = timedelta(minutes=5)
 MAX_ROUNDS = 20  # new mail arriving for longer than this is left to the next sync: the history stays small
+# Syncs recorded before todos and notifications existed replay without these steps (tests/histories/).
+TODOS_AND_NOTIFICATIONS = "todos-and-notifications"
 
 
 def email_sync_workflow_id(owner: str) -> str:
@@ -63,6 +67,16 @@ class EmailSyncWorkflow:
                 MailActivities.apply_analyses, request, start_to_close_timeout=APPLY_TIMEOUT, retry_policy=RETRY
             )
             applied += len(pending.to_apply)
+        if workflow.patched(TODOS_AND_NOTIFICATIONS):
+            # Follow-ups and reminders each sync, also when no mail came: silence is what a follow-up is about.
+            for step in (
+                TodoActivities.follow_up_todos,
+                TodoActivities.schedule_reminders,
+                TodoActivities.deliver_notifications,
+            ):
+                await workflow.execute_activity_method(
+                    step, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+                )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return SyncResult(analysed=analysed, applied=applied, applications=applications)
 

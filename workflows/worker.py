@@ -14,17 +14,20 @@ from activities.grounding import PlanGrounder
 from activities.ingest import DocumentActivities
 from activities.interview import InterviewActivities
 from activities.llm import build_interviewer, llm_breaker
+from activities.mail_delivery import build_delivery
 from activities.question_bank import QuestionBank
 from activities.reply_leads import ReplyLeads
 from activities.retrieval import BankIndex, CachedEmbedder
 from activities.review import ReviewActivities
 from activities.speech import build_tts
+from activities.todos import TodoActivities
 from activities.vault import Vault, master_keys_of
 from activities.voice import VoiceActivities
 from stack.settings import Settings
 from workflows.email_sync import EmailSyncWorkflow
 from workflows.ingest import DocumentIngestWorkflow
 from workflows.interview import InterviewWorkflow
+from workflows.reminder import ReminderWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +61,11 @@ async def interview_worker(
     reviews = ReviewActivities(bank)
     voice = VoiceActivities(build_tts(settings))
     mail = MailActivities(vault)
+    todos = TodoActivities(build_delivery(settings), client, settings)
     return Worker(
         client,
         task_queue=task_queue or settings.interview_task_queue,
-        workflows=[InterviewWorkflow, DocumentIngestWorkflow, EmailSyncWorkflow],
+        workflows=[InterviewWorkflow, DocumentIngestWorkflow, EmailSyncWorkflow, ReminderWorkflow],
         activities=[
             activities.plan_interview,
             activities.record_turn,
@@ -78,5 +82,10 @@ async def interview_worker(
             mail.pending_messages,
             mail.analyse_message,
             mail.apply_analyses,
+            todos.follow_up_todos,
+            todos.schedule_reminders,
+            todos.deliver_notifications,
+            todos.reminder_plan,
+            todos.send_reminder,
         ],
     )
