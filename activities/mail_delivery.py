@@ -97,4 +97,8 @@ def _write_atomically(path: Path, content: bytes) -> None:
 def build_delivery(settings: Settings) -> Delivery:
     if settings.resend_api_key:
         return ResendDelivery(settings.resend_api_key, settings.resend_api_url, settings.mail_from)
-    return OutboxDelivery(settings.outbox_dir or settings.data_dir / "outbox", settings.mail_from)
+    return OutboxDelivery(outbox_folder(settings), settings.mail_from)
+
+
+def outbox_folder(settings: Settings) -> Path:
+    return settings.outbox_dir or settings.data_dir / "outbox"

@@ -28,6 +28,12 @@ FOLLOW_UP_UNTIL = dt.timedelta(days=45)
 UNDATED_TODO_WITHIN = dt.timedelta(days=30)
 NOTIFY_WITHIN = dt.timedelta(days=7)
 AWAITING_REPLY = ("applied", "viewed", "replied")  # silence after these is worth a follow-up
+CLOSED_STEPS = ("assessment", "interview", "follow_up")
+MOOT_AFTER = {  # generated todos of these kinds are done once an email of that status arrives (else: follow_up)
+    "offer": CLOSED_STEPS,
+    "rejection": (*CLOSED_STEPS, "offer"),
+    "withdrawn": (*CLOSED_STEPS, "offer"),
+}
 STATUS_NOTIFIED = {
     "interview_invitation": "{company} invited you to interview",
     "offer": "An offer from {company}",
@@ -65,11 +71,9 @@ async def todos_from_event(
     """The todo an email's event calls for (inside the merge's transaction): complete an assessment, answer an
     offer, schedule and then prepare for an interview (one interview todo per application, moved when the
     interview is). None when its date has passed, or when it has no date and the email is over 30 days old."""
-    due = (
-        analysis.interview_at
-        if analysis.status in ("interview_invitation", "interview_scheduled")
-        else analysis.deadline
-    )
+    await _close_moot(application["id"], analysis, now)
+    interview = analysis.status in ("interview_invitation", "interview_scheduled")
+    due = analysis.interview_at if interview else analysis.deadline
     if (due is not None and due <= now) or (due is None and now - sent > UNDATED_TODO_WITHIN):
         return
     company = application["company"]
@@ -98,6 +102,21 @@ async def todos_from_event(
             await Todo.update({Todo.title: title, Todo.due_at: at, Todo.updated_at: now}).where(
                 Todo.id == open_todo["id"]
             )
+
+
+async def _close_moot(application: uuid.UUID, analysis: EmailAnalysis, now: dt.datetime) -> None:
+    """Marks DONE the generated todos an email makes moot: any reply ends the wait a follow-up was for; an offer,
+    a rejection or a withdrawal ends the steps before it; an interview whose time has passed needs no scheduling.
+    The user's own todos are theirs to close."""
+    kinds = set(MOOT_AFTER.get(analysis.status or "", ("follow_up",)))
+    if analysis.interview_at is not None and analysis.interview_at <= now:
+        kinds.add("interview")
+    await Todo.update({Todo.status: "DONE", Todo.done_at: now, Todo.updated_at: now}).where(
+        (Todo.application == application)
+        & (Todo.status == "TODO")
+        & Todo.origin.is_not_null()
+        & Todo.kind.is_in(sorted(kinds))
+    )
 
 
 async def notify_status(

@@ -68,6 +68,8 @@ class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
 class SyncStarted(msgspec.Struct, frozen=True, kw_only=True):
     workflow_id: str
     pending: int  # messages imported and not yet analysed and merged
+    # The sync still works (after merging: follow-ups, reminders, emails); None when Temporal cannot be asked.
+    running: bool | None = None
 
 
 class EventView(msgspec.Struct, frozen=True, kw_only=True):

@@ -343,6 +343,7 @@ def up(settings: Settings) -> None:
 def demo(settings: Settings) -> None:
     import httpx
 
+    from activities.mail_delivery import outbox_folder
     from stack.demo import run_scripted_interview, sign_in
     from stack.mail_demo import import_sample_mailbox
     from stack.voice_demo import voice_exchange
@@ -352,7 +353,7 @@ def demo(settings: Settings) -> None:
         with httpx.Client(base_url=api_url, timeout=30) as http:
             token = sign_in(http)
             http.headers["Authorization"] = f"Bearer {token}"
-            import_sample_mailbox(http)
+            import_sample_mailbox(http, None if settings.resend_api_key else outbox_folder(settings))
         asyncio.run(voice_exchange(api_url, token))
         print_urls(endpoints, api_url, settings.temporal_namespace, "The demo ran on (stopped when it ends):")
         if endpoints.temporal_ui_url:

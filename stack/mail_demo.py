@@ -1,26 +1,33 @@
 """The demo's job-application tracker: import the sample mailbox, wait for the email sync, print each application
-with its timeline."""
+with its timeline, the todos it made with their reminders, and the emails mocki sent about it."""
 
 from __future__ import annotations
 
+import datetime as dt
+import email
+import email.policy
 import time
+from pathlib import Path
 
 import httpx
 import msgspec
 
 from schema.applications import ApplicationPage, ApplicationView, ImportReport, SyncStarted
-from stack.sample_mail import SAMPLE_MAILBOX, mbox
+from schema.todos import TodoPage
+from stack.sample_mail import SAMPLE_MAILBOX, sample_mailbox_as_of
 
 SYNC_WAIT_SECONDS = 60
 
 
-def import_sample_mailbox(http: httpx.Client) -> list[ApplicationView]:
-    files = {"file": ("sample.mbox", mbox(*SAMPLE_MAILBOX), "application/mbox")}
+def import_sample_mailbox(http: httpx.Client, outbox: Path | None) -> list[ApplicationView]:
+    """`outbox`: the folder the emails mocki sends land in (None: they go through Resend)."""
+    mailbox = sample_mailbox_as_of(dt.datetime.now(dt.UTC))  # its newest email came yesterday
+    files = {"file": ("sample.mbox", mailbox, "application/mbox")}
     report = msgspec.json.decode(_ok(http.post("/applications/import", files=files)), type=ImportReport)
     print(f"\n== Mail import: {report.imported} emails imported, {report.duplicates} already there ==")
     print(f"  email sync workflow: {report.workflow_id}")
     deadline = time.monotonic() + SYNC_WAIT_SECONDS
-    while msgspec.json.decode(_ok(http.get("/applications/sync")), type=SyncStarted).pending:
+    while _sync_busy(http):
         if time.monotonic() > deadline:
             raise SystemExit(f"the email sync did not finish within {SYNC_WAIT_SECONDS} s")
         time.sleep(0.2)
@@ -36,7 +43,37 @@ def import_sample_mailbox(http: httpx.Client) -> list[ApplicationView]:
             print(f"    {event.occurred_at[:10]}  {event.status:<20} {event.summary}{due}{at}  ({event.provider})")
     skipped = len(SAMPLE_MAILBOX) - sum(len(detail.events or []) for detail in details)
     print(f"\n  {skipped} emails were not about an application (a job alert, a newsletter, a friend)")
+    print_todos(http)
+    print_sent_emails(http, outbox)
     return details
+
+
+def _sync_busy(http: httpx.Client) -> bool:
+    state = msgspec.json.decode(_ok(http.get("/applications/sync")), type=SyncStarted)
+    return bool(state.pending or state.running)
+
+
+def print_todos(http: httpx.Client) -> None:
+    todos = msgspec.json.decode(_ok(http.get("/todos")), type=TodoPage).items
+    print(f"\n== Todos the mail called for: {len(todos)} ==")
+    for todo in todos:
+        print(f"  [{todo.status}] {todo.title}")
+        for reminder in todo.reminders:
+            print(f"      reminder {reminder.state} for {reminder.at[:16]} UTC  ({todo.reminder_workflow_id})")
+
+
+def print_sent_emails(http: httpx.Client, outbox: Path | None) -> None:
+    if outbox is None:
+        print("\n  emails about status changes and reminders are sent through Resend")
+        return
+    me = http.get("/users/me").json()["email"]
+    sent = []
+    for path in sorted(outbox.glob("*.eml"), key=lambda path: path.stat().st_mtime):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"] == me:
+            sent.append(f"  {message['Subject']}  ({path})")
+    print(f"\n== Emails to {me} (no Resend key: written to {outbox}) ==")
+    print("\n".join(sent) or "  none yet")
 
 
 def _ok(response: httpx.Response) -> bytes:

@@ -40,3 +40,41 @@ def redated(example: str, sent: dt.datetime, replacements: dict[str, str] | None
         text = text.replace(old, new)
     text = re.sub(r"^Date: .*$", f"Date: {email.utils.format_datetime(sent)}", text, count=1, flags=re.MULTILINE)
     return f"Message-ID: <{example}-{sent.timestamp():.0f}@examples.mocki.test>\n{text}".encode()
+
+
+_MONTHS = [dt.date(2026, month, 1).strftime("%B") for month in range(1, 13)]
+_WEEKDAYS = [dt.date(2026, 11, day).strftime("%A") for day in range(2, 9)]  # Monday 2 November first
+# "Wednesday, November 18, 2026" / "Nov 18, 2026" / "December 4, 2026": the dates the sample emails mention.
+_MENTIONED_DATE = re.compile(
+    rf"(?:(?P<weekday>{'|'.join(_WEEKDAYS)}), )?(?P<month>{'|'.join(m[:3] for m in _MONTHS)})(?P<rest>[a-z]*) "
+    r"(?P<day>\d{1,2}), (?P<year>\d{4})"
+)
+
+
+def sample_mailbox_as_of(now: dt.datetime) -> bytes:
+    """The sample mailbox moved forward in whole days so its newest email came yesterday: its Date headers and
+    the dates its emails mention (deadlines, interview days, with their weekdays) alike, so the demo's deadlines
+    and reminders lie ahead whenever it is run. Message-IDs stay: importing it again adds nothing."""
+    sent = {example: email.utils.parsedate_to_datetime(_date_header(example)) for example in SAMPLE_MAILBOX}
+    shift = dt.timedelta(days=max(0, (now.date() - max(sent.values()).date()).days - 1))
+
+    def moved(match: re.Match[str]) -> str:
+        month = [m[:3] for m in _MONTHS].index(match["month"]) + 1
+        day = dt.date(int(match["year"]), month, int(match["day"])) + shift
+        name = _MONTHS[day.month - 1] if match["rest"] else _MONTHS[day.month - 1][:3]
+        weekday = f"{_WEEKDAYS[day.weekday()]}, " if match["weekday"] else ""
+        return f"{weekday}{name} {day.day}, {day.year}"
+
+    messages = []
+    for example in SAMPLE_MAILBOX:
+        text = _MENTIONED_DATE.sub(moved, EXAMPLE_MESSAGES[example])
+        header = f"Date: {email.utils.format_datetime(sent[example] + shift)}"
+        text = re.sub(r"^Date: .*$", header, text, count=1, flags=re.MULTILINE)
+        messages.append(f"Message-ID: <{example}@examples.mocki.test>\n{text}".encode())
+    return mbox(*messages)
+
+
+def _date_header(example: str) -> str:
+    found = re.search(r"^Date: (.*)$", EXAMPLE_MESSAGES[example], flags=re.MULTILINE)
+    assert found is not None, f"{example} has no Date header"
+    return found.group(1)

@@ -177,6 +177,15 @@ async def test_mail_makes_todos_and_a_silent_application_a_follow_up(
     assert {todo["kind"] for todo in open_todos} == {"interview", "follow_up"}
     assert (await reminders_ended(temporal, assessment)).reason == "done"
 
+    # Tailspin writes back: the follow-up is moot and closed; the user's own todos are never closed by mail.
+    tailspin = next(application for company, application in applications.items() if company.startswith("Tailspin"))
+    mine = await create(api, auth, title="Read up on Tailspin", application_id=tailspin["application_id"])
+    report = (await import_mail(api, auth, mbox(redated("d018", now)))).json()
+    await synced(api, auth)
+    await sync_finished(temporal, report["workflow_id"])
+    open_todos = (await api.get("/todos?status=TODO", headers=auth)).json()["items"]
+    assert {todo["title"] for todo in open_todos} == {prepare["title"], mine["title"]}
+
 
 async def test_old_mail_makes_no_todos_or_news(api: httpx.AsyncClient, temporal: Client, settings: Settings) -> None:
     """A mailbox from months ago is history: no todos for passed deadlines, no follow-up for a long-dead

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -16,8 +17,14 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_422_UNPROCESSABLE_ENTITY
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.applications import ADDED_BY_HAND, SET_BY_HAND, refresh_status, store_messages
 from activities.mail_parse import parse_mailbox
@@ -36,6 +43,7 @@ from web.accounts import Principal
 from web.limits import MAIL_IMPORT, READS, WRITES, limited
 from workflows.email_sync import EmailSyncWorkflow, email_sync_workflow_id
 
+log = logging.getLogger(__name__)
 MAX_MAILBOX_BYTES = 20 * 1024 * 1024
 UPLOAD_BODY_BYTES = MAX_MAILBOX_BYTES + 256 * 1024
 
@@ -102,11 +110,14 @@ class ApplicationController(Controller):
         return SyncStarted(workflow_id=workflow_id, pending=await _pending(request.user))
 
     @get("/sync", operation_id="getMailSync", guards=[limited(READS)])
-    async def sync_state(self, request: Request[Principal, None, Any]) -> SyncStarted:
+    async def sync_state(self, state: State, request: Request[Principal, None, Any]) -> SyncStarted:
         """How many imported messages the email sync has still to analyse and merge (0: the applications are
-        up to date)."""
+        up to date), and whether it is still at work (then todos, reminders and emails follow)."""
+        workflow_id = email_sync_workflow_id(str(request.user.id))
         return SyncStarted(
-            workflow_id=email_sync_workflow_id(str(request.user.id)), pending=await _pending(request.user)
+            workflow_id=workflow_id,
+            pending=await _pending(request.user),
+            running=await _running(state.temporal, workflow_id),
         )
 
     @get("/", operation_id="listApplications", guards=[limited(READS)])
@@ -192,6 +203,17 @@ async def request_sync(state: State, owner: str) -> str:
         except WorkflowUpdateFailedError:  # it finished just as it was asked: start the next one
             continue
     return workflow_id
+
+
+async def _running(client: Client, workflow_id: str) -> bool | None:
+    try:
+        description = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:  # never synced
+            return False
+        log.warning("could not ask Temporal about the email sync: %s", exc.message)
+        return None
+    return description.status == WorkflowExecutionStatus.RUNNING
 
 
 async def _pending(principal: Principal) -> int:
