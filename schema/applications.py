@@ -58,6 +58,18 @@ class SyncResult(msgspec.Struct, frozen=True, kw_only=True):
     applications: int  # created or moved on by this sync
 
 
+class SyncSchedule(msgspec.Struct, frozen=True, kw_only=True):
+    schedule_id: str  # the Temporal Schedule, as its Web UI shows it
+    every_minutes: int
+    paused: bool
+    next_run_at: str | None
+
+
+class SyncScheduleChange(Body):
+    every_minutes: Annotated[int, msgspec.Meta(ge=5, le=1440)] = 15
+    paused: bool = False
+
+
 class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
     imported: int
     duplicates: int  # already imported (by Message-ID): not analysed again

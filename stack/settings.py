@@ -78,6 +78,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mail_from: str = "mocki <reminders@mocki.local>"
     # Without a Resend key, the emails mocki would send are written here as .eml files (default data_dir/outbox).
     outbox_dir: Path | None = None
+    # Each user's email sync runs by itself this often (minutes) unless they set otherwise.
+    mail_sync_every_minutes: int = 15
     # Reminders before a todo's deadline or interview, largest first (REMINDER_LEADS="24h,1h").
     reminder_leads_seconds: tuple[int, ...] = (24 * 3600, 3600)
     google_client_id: str | None = None
@@ -229,6 +231,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
             fields[field] = _seconds(name, value, minimum)
     if value := get("MAIL_OUTBOX_DIR"):
         fields["outbox_dir"] = Path(value)
+    if value := get("MAIL_SYNC_EVERY_MINUTES"):
+        if not value.isdigit() or not 5 <= int(value) <= 1440:
+            raise SettingsError(f"MAIL_SYNC_EVERY_MINUTES={value!r} must be a whole number of minutes from 5 to 1440")
+        fields["mail_sync_every_minutes"] = int(value)
     if value := get("REMINDER_LEADS"):
         fields["reminder_leads_seconds"] = _leads("REMINDER_LEADS", value)
     if value := get("MOCKI_HISTORY_EVENT_LIMIT"):

@@ -42,6 +42,7 @@ def test_without_an_openai_key_every_provider_is_offline() -> None:
         ({"MOCKI_AI_REQUESTS_PER_IP_PER_MINUTE": "0"}, "at least 1"),
         ({"REMINDER_LEADS": "24h,soon"}, "must list durations like 24h,1h"),
         ({"REMINDER_LEADS": "0h"}, "must list durations like 24h,1h"),
+        ({"MAIL_SYNC_EVERY_MINUTES": "1"}, "from 5 to 1440"),
     ],
 )
 def test_a_bad_setting_names_the_variable_and_the_problem(env: dict[str, str], message: str) -> None:

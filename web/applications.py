@@ -11,23 +11,19 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, get, patch, post, put
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_422_UNPROCESSABLE_ENTITY
-from temporalio.client import (
-    Client,
-    WithStartWorkflowOperation,
-    WorkflowExecutionStatus,
-    WorkflowUpdateFailedError,
-)
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.client import Client, ScheduleDescription, ScheduleUpdate, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities import sync_requests
 from activities.applications import ADDED_BY_HAND, SET_BY_HAND, refresh_status, store_messages
 from activities.mail_parse import parse_mailbox
+from activities.sync_requests import email_sync_schedule_id, email_sync_workflow_id
 from schema.applications import (
     ApplicationChange,
     ApplicationPage,
@@ -35,13 +31,13 @@ from schema.applications import (
     EventView,
     ImportReport,
     NewApplication,
-    SyncInput,
+    SyncSchedule,
+    SyncScheduleChange,
     SyncStarted,
 )
 from schema.tables import Application, ApplicationEvent, MailMessage
 from web.accounts import Principal
 from web.limits import MAIL_IMPORT, READS, WRITES, limited
-from workflows.email_sync import EmailSyncWorkflow, email_sync_workflow_id
 
 log = logging.getLogger(__name__)
 MAX_MAILBOX_BYTES = 20 * 1024 * 1024
@@ -120,6 +116,37 @@ class ApplicationController(Controller):
             running=await _running(state.temporal, workflow_id),
         )
 
+    @get("/sync/schedule", operation_id="getMailSyncSchedule", guards=[limited(READS)])
+    async def sync_schedule(self, state: State, request: Request[Principal, None, Any]) -> SyncSchedule:
+        """How often your email sync runs by itself (made with your first import: every 15 minutes unless you set
+        otherwise), whether it is paused, and when it runs next."""
+        owner = str(request.user.id)
+        try:
+            description = await state.temporal.get_schedule_handle(email_sync_schedule_id(owner)).describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise NotFoundException("no sync schedule yet: import mail, or set one with PUT") from None
+            raise
+        return _schedule_view(owner, description)
+
+    @put("/sync/schedule", operation_id="setMailSyncSchedule", guards=[limited(WRITES)])
+    async def set_sync_schedule(
+        self, data: SyncScheduleChange, state: State, request: Request[Principal, None, Any]
+    ) -> SyncSchedule:
+        """Set how often your email sync runs by itself (5 minutes to a day), or pause it."""
+        owner = str(request.user.id)
+        schedule = sync_requests.sync_schedule(
+            owner, state.settings.interview_task_queue, dt.timedelta(minutes=data.every_minutes), paused=data.paused
+        )
+        handle = state.temporal.get_schedule_handle(email_sync_schedule_id(owner))
+        try:
+            await handle.update(lambda _current: ScheduleUpdate(schedule=schedule))
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            await state.temporal.create_schedule(email_sync_schedule_id(owner), schedule)
+        return _schedule_view(owner, await handle.describe())
+
     @get("/", operation_id="listApplications", guards=[limited(READS)])
     async def list_applications(
         self,
@@ -186,23 +213,25 @@ class ApplicationController(Controller):
 
 
 async def request_sync(state: State, owner: str) -> str:
-    """Starts the owner's email sync, or asks the running one to look again (never two at once)."""
+    """Starts the owner's email sync (or asks the running one to look again), and their sync schedule when they
+    have none yet."""
     client: Client = state.temporal
-    workflow_id = email_sync_workflow_id(owner)
-    for _attempt in range(2):
-        start = WithStartWorkflowOperation(
-            EmailSyncWorkflow.run,
-            SyncInput(owner=owner),
-            id=workflow_id,
-            task_queue=state.settings.interview_task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
-        try:
-            await client.execute_update_with_start_workflow(EmailSyncWorkflow.requested, start_workflow_operation=start)
-            return workflow_id
-        except WorkflowUpdateFailedError:  # it finished just as it was asked: start the next one
-            continue
+    task_queue = state.settings.interview_task_queue
+    workflow_id = await sync_requests.request_sync(client, task_queue, owner)
+    every = dt.timedelta(minutes=state.settings.mail_sync_every_minutes)
+    await sync_requests.ensure_schedule(client, task_queue, owner, every)
     return workflow_id
+
+
+def _schedule_view(owner: str, description: ScheduleDescription) -> SyncSchedule:
+    intervals = description.schedule.spec.intervals
+    upcoming = description.info.next_action_times
+    return SyncSchedule(
+        schedule_id=email_sync_schedule_id(owner),
+        every_minutes=int(intervals[0].every.total_seconds() // 60) if intervals else 0,
+        paused=description.schedule.state.paused,
+        next_run_at=upcoming[0].isoformat() if upcoming and not description.schedule.state.paused else None,
+    )
 
 
 async def _running(client: Client, workflow_id: str) -> bool | None:

@@ -17,6 +17,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.applications import MailActivities
+    from activities.sync_requests import SyncRequests
     from activities.todos import TodoActivities
     from schema.applications import MessageRef, SyncInput, SyncResult
 
@@ -26,10 +27,6 @@ APPLY_TIMEOUT = timedelta(minutes=5)
 MAX_ROUNDS = 20  # new mail arriving for longer than this is left to the next sync: the history stays small
 # Syncs recorded before todos and notifications existed replay without these steps (tests/histories/).
 TODOS_AND_NOTIFICATIONS = "todos-and-notifications"
-
-
-def email_sync_workflow_id(owner: str) -> str:
-    return f"email-sync-{owner}"
 
 
 @workflow.defn
@@ -85,3 +82,14 @@ class EmailSyncWorkflow:
         """Asks the sync to take in everything stored so far; returns how many requests it has had."""
         self._requests += 1
         return self._requests
+
+
+@workflow.defn
+class ScheduledEmailSync:
+    """What the user's sync schedule starts: a request to their one email sync (see activities/sync_requests.py)."""
+
+    @workflow.run
+    async def run(self, request: SyncInput) -> str:
+        return await workflow.execute_activity_method(
+            SyncRequests.request_sync, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+        )

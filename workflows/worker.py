@@ -20,11 +20,12 @@ from activities.reply_leads import ReplyLeads
 from activities.retrieval import BankIndex, CachedEmbedder
 from activities.review import ReviewActivities
 from activities.speech import build_tts
+from activities.sync_requests import SyncRequests
 from activities.todos import TodoActivities
 from activities.vault import Vault, master_keys_of
 from activities.voice import VoiceActivities
 from stack.settings import Settings
-from workflows.email_sync import EmailSyncWorkflow
+from workflows.email_sync import EmailSyncWorkflow, ScheduledEmailSync
 from workflows.ingest import DocumentIngestWorkflow
 from workflows.interview import InterviewWorkflow
 from workflows.reminder import ReminderWorkflow
@@ -62,10 +63,11 @@ async def interview_worker(
     voice = VoiceActivities(build_tts(settings))
     mail = MailActivities(vault)
     todos = TodoActivities(build_delivery(settings), client, settings)
+    sync_requests = SyncRequests(client, task_queue or settings.interview_task_queue)
     return Worker(
         client,
         task_queue=task_queue or settings.interview_task_queue,
-        workflows=[InterviewWorkflow, DocumentIngestWorkflow, EmailSyncWorkflow, ReminderWorkflow],
+        workflows=[InterviewWorkflow, DocumentIngestWorkflow, EmailSyncWorkflow, ScheduledEmailSync, ReminderWorkflow],
         activities=[
             activities.plan_interview,
             activities.record_turn,
@@ -87,5 +89,6 @@ async def interview_worker(
             todos.deliver_notifications,
             todos.reminder_plan,
             todos.send_reminder,
+            sync_requests.request_sync,
         ],
     )
