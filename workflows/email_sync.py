@@ -37,15 +37,20 @@ class EmailSyncWorkflow:
     @workflow.run
     async def run(self, request: SyncInput) -> SyncResult:
         analysed = applied = applications = 0
+        followed_through = False
         for _ in range(MAX_ROUNDS):
             requests_seen = self._requests
             pending = await workflow.execute_activity_method(
                 MailActivities.pending_messages, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
             )
             if not pending.to_apply:
+                if self._requests != requests_seen:
+                    continue  # asked again while looking: look once more
+                await self._follow_through(request)
+                followed_through = True
                 if self._requests == requests_seen:
                     break
-                continue  # asked again while looking: look once more
+                continue  # asked again meanwhile: that mail must not wait for the next sync
             for start in range(0, len(pending.to_analyse), request.concurrency):
                 batch = pending.to_analyse[start : start + request.concurrency]
                 await asyncio.gather(
@@ -64,18 +69,24 @@ class EmailSyncWorkflow:
                 MailActivities.apply_analyses, request, start_to_close_timeout=APPLY_TIMEOUT, retry_policy=RETRY
             )
             applied += len(pending.to_apply)
-        if workflow.patched(TODOS_AND_NOTIFICATIONS):
-            # Follow-ups and reminders each sync, also when no mail came: silence is what a follow-up is about.
-            for step in (
-                TodoActivities.follow_up_todos,
-                TodoActivities.schedule_reminders,
-                TodoActivities.deliver_notifications,
-            ):
-                await workflow.execute_activity_method(
-                    step, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
-                )
+        if not followed_through:  # the rounds ran out with mail still arriving: the next sync takes the rest
+            await self._follow_through(request)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return SyncResult(analysed=analysed, applied=applied, applications=applications)
+
+    async def _follow_through(self, request: SyncInput) -> None:
+        """Follow-ups, reminders and pending emails, each sync, also when no mail came: silence is what a follow-up
+        is about."""
+        if not workflow.patched(TODOS_AND_NOTIFICATIONS):
+            return
+        for step in (
+            TodoActivities.follow_up_todos,
+            TodoActivities.schedule_reminders,
+            TodoActivities.deliver_notifications,
+        ):
+            await workflow.execute_activity_method(
+                step, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+            )
 
     @workflow.update
     def requested(self) -> int:
