@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from stack.supervisor import free_port
+from tests.standins import served
 
 
 @dataclass
@@ -128,12 +128,5 @@ def build_app(behaviour: Behaviour) -> web.Application:
 @asynccontextmanager
 async def running(behaviour: Behaviour) -> AsyncIterator[str]:
     """Serve on a free loopback port; yields the base URL to give as OPENAI_BASE_URL."""
-    runner = web.AppRunner(build_app(behaviour))
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        await runner.cleanup()
+    async with served(build_app(behaviour)) as url:
+        yield f"{url}/v1"

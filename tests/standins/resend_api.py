@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from stack.supervisor import free_port
+from tests.standins import served
 
 API_KEY = "re_standin_key"
 
@@ -65,12 +65,5 @@ def build_app(outbox: Outbox) -> web.Application:
 @asynccontextmanager
 async def running(outbox: Outbox) -> AsyncIterator[str]:
     """Serve on a free loopback port; yields the base URL to give as RESEND_API_URL."""
-    runner = web.AppRunner(build_app(outbox))
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with served(build_app(outbox)) as url:
+        yield f"{url}"
