@@ -13,6 +13,7 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.mail_classifier import EmailAnalysis
 from activities.mail_delivery import Delivery, OutgoingMail
@@ -199,17 +200,32 @@ async def _notification(
     )
 
 
-async def tell_reminders(client: Client, task_queue: str, todo: uuid.UUID, updated_at: dt.datetime) -> None:
-    """Starts the todo's ReminderWorkflow, or tells the running one to look again (signal-with-start), then
-    notes which version of the todo it was told about."""
-    await client.start_workflow(
-        "ReminderWorkflow",
-        ReminderInput(todo=str(todo)),
-        id=reminder_workflow_id(todo),
-        task_queue=task_queue,
-        start_signal="changed",
+async def tell_reminders(client: Client, task_queue: str, todo: dict[str, Any]) -> None:
+    """Tells the ReminderWorkflow of `todo` (its row) about this version of it: started, or told to look again if
+    it runs (signal-with-start), when the todo has a deadline to remind of; else only told if it runs, to stop.
+    Then notes which version it was told about."""
+    if todo["status"] == "TODO" and todo["due_at"] is not None:
+        await client.start_workflow(
+            "ReminderWorkflow",
+            ReminderInput(todo=str(todo["id"])),
+            id=reminder_workflow_id(todo["id"]),
+            task_queue=task_queue,
+            start_signal="changed",
+        )
+    else:
+        await stop_reminders(client, todo["id"])
+    await Todo.update({Todo.reminders_synced_at: todo["updated_at"]}).where(
+        (Todo.id == todo["id"]) & (Todo.updated_at == todo["updated_at"])
     )
-    await Todo.update({Todo.reminders_synced_at: updated_at}).where((Todo.id == todo) & (Todo.updated_at == updated_at))
+
+
+async def stop_reminders(client: Client, todo: uuid.UUID) -> None:
+    """Tells the todo's ReminderWorkflow, if one runs, to look again (it ends when the todo is done or gone)."""
+    try:
+        await client.get_workflow_handle(reminder_workflow_id(todo)).signal("changed")
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:  # none runs: nothing to stop
+            raise
 
 
 class TodoActivities:
@@ -251,14 +267,14 @@ class TodoActivities:
     async def schedule_reminders(self, request: SyncInput) -> int:
         """Tells the ReminderWorkflow of every todo changed since it last was (new generated todos, and any
         whose telling failed). Returns how many were told."""
-        rows = await Todo.select(Todo.id, Todo.updated_at).where(
+        rows = await Todo.select(Todo.id, Todo.status, Todo.due_at, Todo.updated_at).where(
             (Todo.owner == uuid.UUID(request.owner))
             & (Todo.status == "TODO")
             & Todo.due_at.is_not_null()
             & (Todo.reminders_synced_at.is_null() | (Todo.reminders_synced_at != Todo.updated_at))
         )
         for row in rows:
-            await tell_reminders(self._client, self._settings.interview_task_queue, row["id"], row["updated_at"])
+            await tell_reminders(self._client, self._settings.interview_task_queue, row)
         return len(rows)
 
     @activity.defn

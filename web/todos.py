@@ -20,10 +20,9 @@ from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
-from activities.todos import reminder_workflow_id, tell_reminders
+from activities.todos import reminder_workflow_id, stop_reminders, tell_reminders
 from schema.tables import Application, Notification, Todo
 from schema.todos import NewTodo, ReminderView, TodoChange, TodoPage, TodoStatus, TodoView
 from web.accounts import Principal
@@ -65,10 +64,9 @@ class TodoController(Controller):
             if not owned:
                 raise NotFoundException("no such application")
         now = dt.datetime.now(dt.UTC)
-        todo_id = uuid.uuid4()
-        await Todo.insert(
+        inserted = await Todo.insert(
             Todo(
-                id=todo_id,
+                id=uuid.uuid4(),
                 owner=request.user.id,
                 application=data.application_id,
                 kind="manual",
@@ -78,17 +76,15 @@ class TodoController(Controller):
                 created_at=now,
                 updated_at=now,
             )
-        )
-        row = await _owned(todo_id, request.user)
-        await _tell(state, row)
-        return await _detail(todo_id, state, request.user)
+        ).returning(*Todo.all_columns())
+        return await _view_of(await _tell(state, inserted[0]), state)
 
     @get("/{todo_id:uuid}", operation_id="getTodo", guards=[limited(READS)])
     async def get_todo(
         self, todo_id: FromPath[uuid.UUID], state: State, request: Request[Principal, None, Any]
     ) -> TodoView:
         """One todo with its reminders: those sent for its current deadline and those still to come."""
-        return await _detail(todo_id, state, request.user)
+        return await _view_of(await _owned(todo_id, request.user), state)
 
     @patch("/{todo_id:uuid}", operation_id="changeTodo", guards=[limited(WRITES)])
     async def change_todo(
@@ -106,9 +102,8 @@ class TodoController(Controller):
         if data.status is not None and data.status != row["status"]:
             changes[Todo.status] = data.status
             changes[Todo.done_at] = now if data.status == "DONE" else None
-        await Todo.update(changes).where(Todo.id == todo_id)
-        await _tell(state, await _owned(todo_id, request.user))
-        return await _detail(todo_id, state, request.user)
+        updated = await Todo.update(changes).where(Todo.id == todo_id).returning(*Todo.all_columns())
+        return await _view_of(await _tell(state, updated[0]), state)
 
     @delete("/{todo_id:uuid}", status_code=HTTP_204_NO_CONTENT, operation_id="deleteTodo", guards=[limited(WRITES)])
     async def delete_todo(
@@ -117,28 +112,17 @@ class TodoController(Controller):
         """Delete it; its reminders stop. A generated todo is not made again for the same email."""
         await _owned(todo_id, request.user)
         await Todo.delete().where(Todo.id == todo_id)
-        await _signal_if_running(state.temporal, todo_id)
+        await stop_reminders(state.temporal, todo_id)
 
 
-async def _tell(state: State, row: dict[str, Any]) -> None:
-    """Tells the todo's ReminderWorkflow about this version of it: started when it has a deadline to remind of,
-    else only signalled if one runs (to stop it)."""
+async def _tell(state: State, row: dict[str, Any]) -> dict[str, Any]:
+    """The todo's ReminderWorkflow told about this version of it; returns the row as it now stands."""
     try:
-        if row["status"] == "TODO" and row["due_at"] is not None:
-            await tell_reminders(state.temporal, state.settings.interview_task_queue, row["id"], row["updated_at"])
-        else:
-            await _signal_if_running(state.temporal, row["id"])
-            await Todo.update({Todo.reminders_synced_at: row["updated_at"]}).where(Todo.id == row["id"])
+        await tell_reminders(state.temporal, state.settings.interview_task_queue, row)
     except (RPCError, RuntimeError) as exc:  # saved all the same; the next email sync tells it
         log.warning("reminders of a todo could not be scheduled now: %s", exc)
-
-
-async def _signal_if_running(client: Client, todo_id: uuid.UUID) -> None:
-    try:
-        await client.get_workflow_handle(reminder_workflow_id(todo_id)).signal("changed")
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.NOT_FOUND:  # none runs: nothing to stop
-            raise
+        return row
+    return {**row, "reminders_synced_at": row["updated_at"]}
 
 
 async def _owned(todo_id: uuid.UUID, principal: Principal) -> dict[str, Any]:
@@ -148,9 +132,8 @@ async def _owned(todo_id: uuid.UUID, principal: Principal) -> dict[str, Any]:
     return row
 
 
-async def _detail(todo_id: uuid.UUID, state: State, principal: Principal) -> TodoView:
-    row = await _owned(todo_id, principal)
-    return _view(row, state, await _sent_reminders([todo_id]))
+async def _view_of(row: dict[str, Any], state: State) -> TodoView:
+    return _view(row, state, await _sent_reminders([row["id"]]))
 
 
 async def _sent_reminders(todos: list[uuid.UUID]) -> dict[tuple[uuid.UUID, dt.datetime], list[dt.datetime]]:
