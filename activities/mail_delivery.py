@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email.policy
 import email.utils
 import os
 from dataclasses import dataclass
@@ -102,3 +103,13 @@ def build_delivery(settings: Settings) -> Delivery:
 
 def outbox_folder(settings: Settings) -> Path:
     return settings.outbox_dir or settings.data_dir / "outbox"
+
+
+def read_outbox(folder: Path, to: str) -> list[tuple[Path, EmailMessage]]:
+    """The emails OutboxDelivery wrote to `folder` for `to`, oldest first."""
+    found = []
+    for path in sorted(folder.glob("*.eml"), key=lambda path: path.stat().st_mtime):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if isinstance(message, EmailMessage) and message["To"] == to:
+            found.append((path, message))
+    return found

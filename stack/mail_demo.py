@@ -4,14 +4,13 @@ with its timeline, the todos it made with their reminders, and the emails mocki 
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import time
 from pathlib import Path
 
 import httpx
 import msgspec
 
+from activities.mail_delivery import read_outbox
 from schema.applications import ApplicationPage, ApplicationView, ImportReport, SyncStarted
 from schema.todos import TodoPage
 from stack.sample_mail import SAMPLE_MAILBOX, sample_mailbox_as_of
@@ -67,11 +66,7 @@ def print_sent_emails(http: httpx.Client, outbox: Path | None) -> None:
         print("\n  emails about status changes and reminders are sent through Resend")
         return
     me = http.get("/users/me").json()["email"]
-    sent = []
-    for path in sorted(outbox.glob("*.eml"), key=lambda path: path.stat().st_mtime):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if message["To"] == me:
-            sent.append(f"  {message['Subject']}  ({path})")
+    sent = [f"  {message['Subject']}  ({path})" for path, message in read_outbox(outbox, me)]
     print(f"\n== Emails to {me} (no Resend key: written to {outbox}) ==")
     print("\n".join(sent) or "  none yet")
 

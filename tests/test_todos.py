@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import email
-import email.policy
 import uuid
 from collections.abc import AsyncIterator
+from email.message import EmailMessage
 from typing import Any
 
 import httpx
@@ -18,6 +17,7 @@ import pytest
 from redis.asyncio import Redis
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from activities.mail_delivery import outbox_folder, read_outbox
 from activities.question_bank import QuestionBank
 from schema.todos import ReminderResult
 from stack.sample_mail import mbox, redated
@@ -34,14 +34,9 @@ def soon(seconds: float) -> str:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat()
 
 
-def outbox_emails(settings: Settings, to: str) -> list[email.message.EmailMessage]:
+def outbox_emails(settings: Settings, to: str) -> list[EmailMessage]:
     """The emails written to the session worker's outbox folder for `to`."""
-    found = []
-    for path in sorted((settings.data_dir / "outbox").glob("*.eml")):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if message["To"] == to:
-            found.append(message)  # type: ignore[arg-type]
-    return found
+    return [message for _, message in read_outbox(outbox_folder(settings), to)]
 
 
 async def wait_for(condition: Any, seconds: float = 20) -> None:
