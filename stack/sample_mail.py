@@ -20,10 +20,7 @@ def mbox(*messages: str | bytes) -> bytes:
     """An mbox of the example emails named (each given a Message-ID) and of raw messages as given."""
     parts = []
     for message in messages:
-        if isinstance(message, str):
-            raw = f"Message-ID: <{message}@examples.mocki.test>\n{EXAMPLE_MESSAGES[message]}".encode()
-        else:
-            raw = message
+        raw = _with_message_id(message, EXAMPLE_MESSAGES[message]) if isinstance(message, str) else message
         parts.append(b"From MAILER-DAEMON Mon Nov 30 10:00:00 2026\n" + raw.rstrip(b"\n") + b"\n\n")
     return b"".join(parts)
 
@@ -38,8 +35,7 @@ def redated(example: str, sent: dt.datetime, replacements: dict[str, str] | None
     for old, new in (replacements or {}).items():
         assert old in text, f"{old!r} is not in {example}"
         text = text.replace(old, new)
-    text = re.sub(r"^Date: .*$", f"Date: {email.utils.format_datetime(sent)}", text, count=1, flags=re.MULTILINE)
-    return f"Message-ID: <{example}-{sent.timestamp():.0f}@examples.mocki.test>\n{text}".encode()
+    return _with_message_id(f"{example}-{sent.timestamp():.0f}", _sent_at(text, sent))
 
 
 _MONTHS = [dt.date(2026, month, 1).strftime("%B") for month in range(1, 13)]
@@ -55,7 +51,7 @@ def sample_mailbox_as_of(now: dt.datetime) -> bytes:
     """The sample mailbox moved forward in whole days so its newest email came yesterday: its Date headers and
     the dates its emails mention (deadlines, interview days, with their weekdays) alike, so the demo's deadlines
     and reminders lie ahead whenever it is run. Message-IDs stay: importing it again adds nothing."""
-    sent = {example: email.utils.parsedate_to_datetime(_date_header(example)) for example in SAMPLE_MAILBOX}
+    sent = {example: _date_of(EXAMPLE_MESSAGES[example]) for example in SAMPLE_MAILBOX}
     shift = dt.timedelta(days=max(0, (now.date() - max(sent.values()).date()).days - 1))
 
     def moved(match: re.Match[str]) -> str:
@@ -65,16 +61,25 @@ def sample_mailbox_as_of(now: dt.datetime) -> bytes:
         weekday = f"{_WEEKDAYS[day.weekday()]}, " if match["weekday"] else ""
         return f"{weekday}{name} {day.day}, {day.year}"
 
-    messages = []
-    for example in SAMPLE_MAILBOX:
+    def as_of(example: str) -> bytes:
         text = _MENTIONED_DATE.sub(moved, EXAMPLE_MESSAGES[example])
-        header = f"Date: {email.utils.format_datetime(sent[example] + shift)}"
-        text = re.sub(r"^Date: .*$", header, text, count=1, flags=re.MULTILINE)
-        messages.append(f"Message-ID: <{example}@examples.mocki.test>\n{text}".encode())
-    return mbox(*messages)
+        return _with_message_id(example, _sent_at(text, sent[example] + shift))
+
+    return mbox(*(as_of(example) for example in SAMPLE_MAILBOX))
 
 
-def _date_header(example: str) -> str:
-    found = re.search(r"^Date: (.*)$", EXAMPLE_MESSAGES[example], flags=re.MULTILINE)
-    assert found is not None, f"{example} has no Date header"
-    return found.group(1)
+_DATE_HEADER = re.compile(r"^Date: (.*)$", flags=re.MULTILINE)
+
+
+def _date_of(text: str) -> dt.datetime:
+    found = _DATE_HEADER.search(text)
+    assert found is not None, "an example email has no Date header"
+    return email.utils.parsedate_to_datetime(found.group(1))
+
+
+def _sent_at(text: str, sent: dt.datetime) -> str:
+    return _DATE_HEADER.sub(f"Date: {email.utils.format_datetime(sent)}", text, count=1)
+
+
+def _with_message_id(message_id: str, text: str) -> bytes:
+    return f"Message-ID: <{message_id}@examples.mocki.test>\n{text}".encode()
