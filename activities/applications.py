@@ -31,17 +31,24 @@ SEALED_PURPOSE = "message"
 SET_BY_HAND, ADDED_BY_HAND = "manual", "manual:added"
 
 
-async def store_messages(vault: Vault, owner: str, messages: list[ParsedEmail], source: str) -> tuple[int, int]:
-    """Keeps each message not already stored for `owner` (same Message-ID), sealed. Returns (stored, duplicates)."""
+async def store_messages(
+    vault: Vault, owner: str, messages: list[ParsedEmail], source: str, external_ids: list[str | None] | None = None
+) -> tuple[int, int]:
+    """Keeps each message not already stored for `owner` (same Message-ID), sealed; `external_ids` are the
+    mailbox's own ids (Gmail's), noted on the stored row even when it was imported before. Returns (stored,
+    duplicates)."""
     stored = 0
     now = dt.datetime.now(dt.UTC)
-    for message in messages:
+    for message, external_id in zip(messages, external_ids or [None] * len(messages), strict=True):
         message_id = str(uuid.uuid4())
         data_key, wrapped = vault.new_data_key(message_id)
         sealed = seal(data_key, msgspec.json.encode(message), message_id, SEALED_PURPOSE)
-        inserted = await MailMessage.raw(
-            "INSERT INTO mail_message (id, owner, message_id, source, sent_at, wrapped_key, sealed, created_at) "
-            "VALUES ({}, {}, {}, {}, {}, {}, {}, {}) ON CONFLICT (owner, message_id) DO NOTHING RETURNING id",
+        rows = await MailMessage.raw(
+            "INSERT INTO mail_message "
+            "(id, owner, message_id, source, sent_at, wrapped_key, sealed, created_at, external_id) "
+            "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}) ON CONFLICT (owner, message_id) DO UPDATE "
+            "SET external_id = coalesce(mail_message.external_id, excluded.external_id) "
+            "RETURNING id = {} AS inserted",
             uuid.UUID(message_id),
             uuid.UUID(owner),
             message.message_id,
@@ -50,8 +57,10 @@ async def store_messages(vault: Vault, owner: str, messages: list[ParsedEmail], 
             encode_wrapped(wrapped),
             sealed,
             now,
+            external_id,
+            uuid.UUID(message_id),
         )
-        stored += len(inserted)
+        stored += rows[0]["inserted"]
     return stored, len(messages) - stored
 
 

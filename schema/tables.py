@@ -200,6 +200,28 @@ class MailMessage(Table):
     applied_at = Timestamptz(null=True, default=None)  # merged into the applications (or found not to be about one)
     application = ForeignKey(references=Application, null=True, default=None)
     created_at = Timestamptz()
+    external_id = Varchar(length=100, null=True, default=None)  # the mailbox's own id (Gmail's message id)
+
+
+class GmailAccount(Table):
+    """A user's connected Gmail: OAuth tokens (schema.gmail.GmailTokens) sealed with the row's own data key, the
+    filters, and where the incremental sync left off (Gmail's history id)."""
+
+    owner = ForeignKey(references=AppUser, primary_key=True)
+    address = Varchar(length=254)
+    wrapped_key = Bytea()
+    sealed_tokens = Bytea()
+    status = Varchar(length=10)  # active | reconnect (Google refused the tokens: connect again)
+    status_reason = Text(null=True, default=None)
+    labels = Array(base_column=Text())  # fetch only mail with one of these labels (names or ids); none: all mail
+    window_days = Integer(default=90)  # a full sync reads this many days back
+    history_id = Varchar(length=40, null=True, default=None)
+    generation = Integer(default=0)  # bumped by a (re)connect or new filters: a sync begun before records nothing
+    connected_at = Timestamptz()
+    synced_at = Timestamptz(null=True, default=None)
+    fetched = Integer(default=0)  # messages the last look at Gmail fetched
+    skipped = JSONB(default="[]")  # what the last syncs could not read, with the reason (newest 20)
+    last_error = Text(null=True, default=None)
 
 
 class ApplicationEvent(Table):

@@ -82,9 +82,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mail_sync_every_minutes: int = 15
     # Reminders before a todo's deadline or interview, largest first (REMINDER_LEADS="24h,1h").
     reminder_leads_seconds: tuple[int, ...] = (24 * 3600, 3600)
+    # Gmail (OAuth 2.0 web client). The redirect URI defaults to this API's /gmail/callback; the Google endpoints
+    # are overridable so a local stand-in can play Google.
     google_client_id: str | None = None
     google_client_secret: str | None = None
     google_redirect_uri: str | None = None
+    google_auth_uri: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_token_uri: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - an address, not a secret
+    google_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
     gmail_api_endpoint: str | None = None
     # AES-256 master key (base64 of 32 bytes) that wraps per-document and per-token data keys; generated and kept
     # under data_dir when unset (the embedded stack). Earlier keys, comma-separated, still open what they wrapped
@@ -206,8 +211,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
         fields["resend_api_url"] = _url("RESEND_API_URL", value, ("http", "https"))
     if value := get("GMAIL_API_ENDPOINT"):
         fields["gmail_api_endpoint"] = _url("GMAIL_API_ENDPOINT", value, ("http", "https"))
-    if value := get("GOOGLE_REDIRECT_URI"):
-        fields["google_redirect_uri"] = _url("GOOGLE_REDIRECT_URI", value, ("http", "https"))
+    for name in ("GOOGLE_REDIRECT_URI", "GOOGLE_AUTH_URI", "GOOGLE_TOKEN_URI", "GOOGLE_REVOKE_URI"):
+        if value := get(name):
+            fields[name.lower()] = _url(name, value, ("http", "https"))
     if value := get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         fields["otlp_endpoint"] = _url("OTEL_EXPORTER_OTLP_ENDPOINT", value, ("http", "https")).rstrip("/")
     if value := get("MOCKI_PUBLIC_URL"):
@@ -304,6 +310,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
     for provider_field in ("llm_provider", "stt_provider", "tts_provider", "embedding_provider"):
         if getattr(settings, provider_field) == "openai" and not settings.openai_api_key:
             raise SettingsError(f"{provider_field.upper()}=openai needs OPENAI_API_KEY")
+    if bool(settings.google_client_id) != bool(settings.google_client_secret):
+        raise SettingsError("GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET go together: set both, or neither")
     if len(settings.livekit_api_secret) < 32:
         # LiveKit's tokens are HMAC-SHA256: a shorter key is guessable.
         raise SettingsError("LIVEKIT_API_SECRET must be at least 32 characters")

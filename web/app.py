@@ -29,6 +29,7 @@ from web.applications import ApplicationController
 from web.auth import AUTHENTICATION, AuthController, UserController
 from web.documents import DocumentController
 from web.errors import EXCEPTION_HANDLERS
+from web.gmail import GmailController
 from web.headers import add_security_headers
 from web.health import HealthController
 from web.idempotency import IdempotencyMiddleware
@@ -73,6 +74,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             RoomController,
             DocumentController,
             ApplicationController,
+            GmailController,
             TodoController,
             QuestionController,
             HealthController,
@@ -82,7 +84,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
         before_send=[add_security_headers],
         cors_config=CORSConfig(
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "DELETE", "PATCH"],
+            allow_methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             expose_headers=["Retry-After", "Idempotent-Replayed"],
         )

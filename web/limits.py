@@ -111,6 +111,11 @@ MAIL_IMPORT = Policy(
 )
 WRITES = Policy("writes", (Window("your changes", "user", 120, 60),), fail_closed=False)
 READS = Policy("reads", (Window("your requests", "user", 600, 60),), fail_closed=False)
+# Google's redirect back after consent carries no access token: limited by address (each one costs a token
+# exchange with Google).
+GMAIL_CALLBACK = Policy(
+    "gmail-callback", (Window("Gmail connections from your network address", "ip", 30, 60),), fail_closed=True
+)
 # Guessing passwords costs argon2 time: a few tries a minute per account.
 SIGN_IN = Policy("sign-in", (Window("sign-in attempts for this account", "email", 10, 60),), fail_closed=True)
 

@@ -1,6 +1,7 @@
-"""One EmailSyncWorkflow per user (id `email-sync-{user}`): analyse every imported message not yet analysed, a
-bounded number at once, then merge them into applications, oldest first; repeat while new mail has arrived. Then
-the todos the mail called for get their reminders, silent applications a follow-up, and status changes their email.
+"""One EmailSyncWorkflow per user (id `email-sync-{user}`): fetch the new mail of a connected Gmail, analyse every
+message not yet analysed, a bounded number at once, then merge them into applications, oldest first; repeat while
+new mail has arrived. Then the todos the mail called for get their reminders, silent applications a follow-up, and
+status changes their email.
 
 Started by an import or `POST /applications/sync` through the `requested` update (with start): a request while one
 runs joins it (the id is the user's) and makes it look again before it ends, so mail stored just before the request
@@ -14,9 +15,11 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.applications import MailActivities
+    from activities.gmail import GmailActivities
     from activities.sync_requests import SyncRequests
     from activities.todos import TodoActivities
     from schema.applications import MessageRef, SyncInput, SyncResult
@@ -27,6 +30,12 @@ APPLY_TIMEOUT = timedelta(minutes=5)
 MAX_ROUNDS = 20  # new mail arriving for longer than this is left to the next sync: the history stays small
 # Syncs recorded before todos and notifications existed replay without these steps (tests/histories/).
 TODOS_AND_NOTIFICATIONS = "todos-and-notifications"
+# Likewise syncs recorded before Gmail was fetched.
+GMAIL = "gmail"
+# Gmail down for all of these attempts: this sync goes on with the mail already stored; the next tries again.
+GMAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2, maximum_attempts=3)
+GMAIL_TIMEOUT = timedelta(minutes=30)  # a first sync reads up to 2,000 messages, heartbeating each
+GMAIL_HEARTBEAT = timedelta(minutes=2)
 
 
 @workflow.defn
@@ -38,8 +47,12 @@ class EmailSyncWorkflow:
     async def run(self, request: SyncInput) -> SyncResult:
         analysed = applied = applications = 0
         followed_through = False
+        fetched_for = -1  # the request count when Gmail was last asked: asked again only for a new request
         for _ in range(MAX_ROUNDS):
             requests_seen = self._requests
+            if requests_seen != fetched_for and workflow.patched(GMAIL):
+                await self._fetch_gmail(request)
+                fetched_for = requests_seen
             pending = await workflow.execute_activity_method(
                 MailActivities.pending_messages, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
             )
@@ -73,6 +86,20 @@ class EmailSyncWorkflow:
             await self._follow_through(request)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return SyncResult(analysed=analysed, applied=applied, applications=applications)
+
+    async def _fetch_gmail(self, request: SyncInput) -> None:
+        """New mail from the user's Gmail, when connected; its failure is recorded on the account and does not stop
+        the sync of what is already stored."""
+        try:
+            await workflow.execute_activity_method(
+                GmailActivities.fetch_gmail,
+                request,
+                start_to_close_timeout=GMAIL_TIMEOUT,
+                heartbeat_timeout=GMAIL_HEARTBEAT,
+                retry_policy=GMAIL_RETRY,
+            )
+        except ActivityError as failed:
+            workflow.logger.warning("Gmail could not be fetched this sync: %s", failed.cause)
 
     async def _follow_through(self, request: SyncInput) -> None:
         """Follow-ups, reminders and pending emails, each sync, also when no mail came: silence is what a follow-up

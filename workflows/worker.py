@@ -10,6 +10,7 @@ from temporalio.worker import Worker
 
 from activities.applications import MailActivities
 from activities.embeddings import build_embedder
+from activities.gmail import GmailActivities
 from activities.grounding import PlanGrounder
 from activities.ingest import DocumentActivities
 from activities.interview import InterviewActivities
@@ -62,6 +63,7 @@ async def interview_worker(
     reviews = ReviewActivities(bank)
     voice = VoiceActivities(build_tts(settings))
     mail = MailActivities(vault)
+    gmail = GmailActivities(vault, settings)
     todos = TodoActivities(build_delivery(settings), client, settings)
     sync_requests = SyncRequests(client, task_queue or settings.interview_task_queue)
     return Worker(
@@ -81,6 +83,7 @@ async def interview_worker(
             documents.extract_document,
             documents.index_document,
             documents.discard_document,
+            gmail.fetch_gmail,
             mail.pending_messages,
             mail.analyse_message,
             mail.apply_analyses,
