@@ -138,7 +138,7 @@ class MailActivities:
             status_before = {application["id"]: application["status"] for application in applications}
             now = dt.datetime.now(dt.UTC)
             for row in rows:
-                analysis = msgspec.json.decode(_json_bytes(row["analysis"]), type=EmailAnalysis)
+                analysis = msgspec.json.decode(jsonb_bytes(row["analysis"]), type=EmailAnalysis)
                 application_id = None
                 if analysis.about_application and analysis.status and analysis.company:
                     application = _merge_target(applications, analysis)
@@ -194,7 +194,8 @@ async def refresh_status(application_id: uuid.UUID, now: dt.datetime) -> str:
     return status
 
 
-def _json_bytes(value: Any) -> bytes:
+def jsonb_bytes(value: Any) -> bytes:
+    """A JSONB column's value as JSON bytes (asyncpg gives its text; a default may be a Python value)."""
     return value.encode() if isinstance(value, str) else msgspec.json.encode(value)
 
 

@@ -32,7 +32,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from temporalio import activity
 
-from activities.applications import store_messages
+from activities.applications import jsonb_bytes, store_messages
 from activities.mail_parse import MAX_MESSAGE_BYTES, MAX_TEXT_CHARS, ParsedEmail, parse_message
 from activities.vault import Vault, decode_wrapped, encode_wrapped, open_sealed, seal
 from schema.applications import SyncInput
@@ -59,6 +59,16 @@ class GmailUnavailable(Exception):
 
 class HistoryExpired(Exception):
     """Gmail no longer has history that old (it keeps about a week): list the window instead."""
+
+
+def skipped_of(account: dict[str, Any]) -> list[GmailSkipped]:
+    """What the account's syncs could not read, newest first."""
+    return msgspec.json.decode(jsonb_bytes(account["skipped"]), type=list[GmailSkipped])
+
+
+def same_connection(account: dict[str, Any]) -> Any:
+    """Where clause for the account as it was read: not one reconnected or re-filtered since (a new generation)."""
+    return (GmailAccount.owner == account["owner"]) & (GmailAccount.generation == account["generation"])
 
 
 def seal_tokens(vault: Vault, owner: str, tokens: GmailTokens) -> tuple[bytes, bytes]:
@@ -286,15 +296,16 @@ class GmailActivities:
             return GmailFetch(connected=False)
         tokens = open_tokens(self._vault, request.owner, account["wrapped_key"], account["sealed_tokens"])
         mailbox = await asyncio.to_thread(GmailMailbox, self._settings, tokens)
+        # Every write below is to the connection as read: a reconnect meanwhile has new tokens and a clean slate.
         try:
             return await self._fetch(mailbox, account)
         except GmailAccessLost as lost:
             await GmailAccount.update(
                 {GmailAccount.status: "reconnect", GmailAccount.status_reason: f"{lost}: connect Gmail again"}
-            ).where(GmailAccount.owner == owner)
+            ).where(same_connection(account))
             return GmailFetch(connected=False)
         except GmailUnavailable as down:
-            await GmailAccount.update({GmailAccount.last_error: str(down)}).where(GmailAccount.owner == owner)
+            await GmailAccount.update({GmailAccount.last_error: str(down)}).where(same_connection(account))
             raise
         finally:
             refreshed = mailbox.tokens()
@@ -302,7 +313,7 @@ class GmailActivities:
                 wrapped_key, sealed = seal_tokens(self._vault, request.owner, refreshed)
                 await GmailAccount.update(
                     {GmailAccount.wrapped_key: wrapped_key, GmailAccount.sealed_tokens: sealed}
-                ).where(GmailAccount.owner == owner)
+                ).where(same_connection(account))
 
     async def _fetch(self, mailbox: GmailMailbox, account: dict[str, Any]) -> GmailFetch:
         owner = str(account["owner"])
@@ -355,7 +366,7 @@ class GmailActivities:
     async def _record(
         self, account: dict[str, Any], history_id: str | None, fetched: int, skipped: list[GmailSkipped]
     ) -> None:
-        earlier = msgspec.json.decode(_json_bytes(account["skipped"]), type=list[GmailSkipped])
+        earlier = skipped_of(account)
         await GmailAccount.update(
             {
                 GmailAccount.history_id: history_id,
@@ -364,15 +375,8 @@ class GmailActivities:
                 GmailAccount.skipped: msgspec.json.encode([*reversed(skipped), *earlier][:KEPT_SKIPPED]).decode(),
                 GmailAccount.last_error: None,
             }
-        ).where(
-            # Not over a reconnect or new filters saved while this sync ran: those start again from a full list.
-            (GmailAccount.owner == account["owner"]) & (GmailAccount.generation == account["generation"])
-        )
+        ).where(same_connection(account))  # new filters saved meanwhile start again from a full list
 
 
 async def _in_thread(call: Callable[..., T], *args: Any) -> T:
     return await asyncio.to_thread(call, *args)
-
-
-def _json_bytes(value: Any) -> bytes:
-    return value.encode() if isinstance(value, str) else msgspec.json.encode(value)

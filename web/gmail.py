@@ -19,7 +19,7 @@ from litestar.exceptions import ClientException, HTTPException, NotFoundExceptio
 from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_502_BAD_GATEWAY, HTTP_503_SERVICE_UNAVAILABLE
 
-from activities.gmail import GmailAccessLost, GmailMailbox, GmailUnavailable, open_tokens, seal_tokens
+from activities.gmail import GmailAccessLost, GmailMailbox, GmailUnavailable, open_tokens, seal_tokens, skipped_of
 from activities.gmail_oauth import ConsentRefused, authorization_url, code_verifier, exchange_code, revoke
 from activities.sync_requests import email_sync_workflow_id
 from schema.gmail import (
@@ -27,7 +27,6 @@ from schema.gmail import (
     GmailConnectStarted,
     GmailDisconnected,
     GmailFilters,
-    GmailSkipped,
     GmailTokens,
 )
 from schema.tables import GmailAccount
@@ -202,7 +201,6 @@ async def _account(owner: uuid.UUID) -> dict[str, Any]:
 
 async def _view(owner: uuid.UUID) -> GmailAccountView:
     account = await _account(owner)
-    skipped = account["skipped"]
     return GmailAccountView(
         address=account["address"],
         status=account["status"],
@@ -213,7 +211,7 @@ async def _view(owner: uuid.UUID) -> GmailAccountView:
         synced_at=account["synced_at"].isoformat() if account["synced_at"] else None,
         fetched=account["fetched"],
         incremental=account["history_id"] is not None,
-        skipped=msgspec.json.decode(skipped if isinstance(skipped, str | bytes) else "[]", type=list[GmailSkipped]),
+        skipped=skipped_of(account),
         last_error=account["last_error"],
         workflow_id=email_sync_workflow_id(str(owner)),
     )
