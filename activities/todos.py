@@ -29,7 +29,10 @@ FOLLOW_UP_UNTIL = dt.timedelta(days=45)
 UNDATED_TODO_WITHIN = dt.timedelta(days=30)
 NOTIFY_WITHIN = dt.timedelta(days=7)
 AWAITING_REPLY = ("applied", "viewed", "replied")  # silence after these is worth a follow-up
-CLOSED_STEPS = ("assessment", "interview", "follow_up")
+CLOSED_STEPS = ("assessment", "interview", "prep", "follow_up")
+INTERVIEW_STATUSES = ("interview_invitation", "interview_scheduled")
+PRACTISE_AHEAD = dt.timedelta(days=1)  # a mock interview is suggested the day before the real one
+PRACTISE_AHEAD_AT_LEAST = dt.timedelta(hours=1)  # or, when that day has passed, an hour before
 MOOT_AFTER = {  # generated todos of these kinds are done once an email of that status arrives (else: follow_up)
     "offer": CLOSED_STEPS,
     "rejection": (*CLOSED_STEPS, "offer"),
@@ -52,6 +55,14 @@ def when(moment: dt.datetime) -> str:
     return day if (moment.hour, moment.minute) == (23, 59) else f"{day}, {moment:%H:%M} UTC"
 
 
+def practise_by(interview_at: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
+    """When to have practised for an interview at `interview_at` (None when its time is not known)."""
+    if interview_at is None:
+        return None
+    suggested = interview_at - PRACTISE_AHEAD
+    return suggested if suggested > now else interview_at - PRACTISE_AHEAD_AT_LEAST
+
+
 def lead_in_words(seconds: int) -> str:
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size and seconds % size == 0:
@@ -70,10 +81,11 @@ async def todos_from_event(
     now: dt.datetime,
 ) -> None:
     """The todo an email's event calls for (inside the merge's transaction): complete an assessment, answer an
-    offer, schedule and then prepare for an interview (one interview todo per application, moved when the
-    interview is). None when its date has passed, or when it has no date and the email is over 30 days old."""
+    offer, schedule and then prepare for an interview, and practise it in a mock interview first (one interview
+    and one prep todo per application, moved when the interview is). None when its date has passed, or when it
+    has no date and the email is over 30 days old."""
     await _close_moot(application["id"], analysis, now)
-    interview = analysis.status in ("interview_invitation", "interview_scheduled")
+    interview = analysis.status in INTERVIEW_STATUSES
     due = analysis.interview_at if interview else analysis.deadline
     if (due is not None and due <= now) or (due is None and now - sent > UNDATED_TODO_WITHIN):
         return
@@ -85,24 +97,43 @@ async def todos_from_event(
     elif status == "offer":
         title = f"Reply to {company}'s offer" + (f" by {when(analysis.deadline)}" if analysis.deadline else "")
         await _insert(owner, application["id"], "offer", title, due_at=due, origin=f"offer:{event}", now=now)
-    elif status in ("interview_invitation", "interview_scheduled"):
+    elif status in INTERVIEW_STATUSES:
         at = analysis.interview_at
         title = (
             f"Prepare for your interview at {company} on {when(at)}"
             if at
             else f"Schedule your interview with {company}"
         )
-        open_todo = (
-            await Todo.select(Todo.id, Todo.due_at)
-            .where((Todo.application == application["id"]) & (Todo.kind == "interview") & (Todo.status == "TODO"))
-            .first()
+        await _keep_one_open(owner, application["id"], "interview", title, due_at=at, event=event, now=now)
+        practise = practise_by(at, now)
+        role = application["position"] or "job"
+        title = f"Practise a mock {role} interview for {company}" + (f" by {when(practise)}" if practise else "")
+        await _keep_one_open(owner, application["id"], "prep", title, due_at=practise, event=event, now=now)
+
+
+async def _keep_one_open(
+    owner: uuid.UUID,
+    application: uuid.UUID,
+    kind: str,
+    title: str,
+    *,
+    due_at: dt.datetime | None,
+    event: uuid.UUID,
+    now: dt.datetime,
+) -> None:
+    """One open todo of `kind` for the application: made once, and moved (its reminders follow) when a later
+    email gives a new time."""
+    open_todo = (
+        await Todo.select(Todo.id, Todo.due_at)
+        .where((Todo.application == application) & (Todo.kind == kind) & (Todo.status == "TODO"))
+        .first()
+    )
+    if open_todo is None:
+        await _insert(owner, application, kind, title, due_at=due_at, origin=f"{kind}:{event}", now=now)
+    elif due_at is not None and due_at != open_todo["due_at"]:
+        await Todo.update({Todo.title: title, Todo.due_at: due_at, Todo.updated_at: now}).where(
+            Todo.id == open_todo["id"]
         )
-        if open_todo is None:
-            await _insert(owner, application["id"], "interview", title, due_at=at, origin=f"interview:{event}", now=now)
-        elif at is not None and at != open_todo["due_at"]:  # scheduled, or moved: the reminders follow
-            await Todo.update({Todo.title: title, Todo.due_at: at, Todo.updated_at: now}).where(
-                Todo.id == open_todo["id"]
-            )
 
 
 async def _close_moot(application: uuid.UUID, analysis: EmailAnalysis, now: dt.datetime) -> None:
@@ -111,7 +142,7 @@ async def _close_moot(application: uuid.UUID, analysis: EmailAnalysis, now: dt.d
     The user's own todos are theirs to close."""
     kinds = set(MOOT_AFTER.get(analysis.status or "", ("follow_up",)))
     if analysis.interview_at is not None and analysis.interview_at <= now:
-        kinds.add("interview")
+        kinds |= {"interview", "prep"}
     await Todo.update({Todo.status: "DONE", Todo.done_at: now, Todo.updated_at: now}).where(
         (Todo.application == application)
         & (Todo.status == "TODO")

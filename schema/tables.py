@@ -41,6 +41,7 @@ class Room(Table):
     # The candidate's resume and the job description the plan was drawn from (documents of the room's creator).
     resume = UUID(null=True, default=None)
     jd = UUID(null=True, default=None)
+    application = UUID(null=True, default=None)  # the job application this mock interview prepares for
 
 
 class RoomInterviewer(Table):

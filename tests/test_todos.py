@@ -124,7 +124,7 @@ async def test_mail_makes_todos_and_a_silent_application_a_follow_up(
     await sync_finished(temporal, report["workflow_id"])
 
     todos = {todo["kind"]: todo for todo in (await api.get("/todos", headers=auth)).json()["items"]}
-    assert set(todos) == {"assessment", "interview", "follow_up"}, [todo["title"] for todo in todos.values()]
+    assert set(todos) == {"assessment", "interview", "prep", "follow_up"}, [todo["title"] for todo in todos.values()]
     assessment = todos["assessment"]
     assert assessment["title"].startswith("Complete the Contoso assessment by ")
     assert assessment["application_id"] == applications["Contoso"]["application_id"] and assessment["generated"]
@@ -135,6 +135,9 @@ async def test_mail_makes_todos_and_a_silent_application_a_follow_up(
     assert description.status == WorkflowExecutionStatus.RUNNING  # waiting for the 24 h moment
     assert todos["interview"]["title"] == "Schedule your interview with Lumen Health"
     assert todos["interview"]["due_at"] is None
+    # and a mock interview to practise first, dated once the interview is
+    assert todos["prep"]["title"] == "Practise a mock Backend Engineer interview for Lumen Health"
+    assert todos["prep"]["due_at"] is None and todos["prep"]["application_id"] == todos["interview"]["application_id"]
     assert todos["follow_up"]["title"].startswith("Follow up with Tailspin")
     assert todos["follow_up"]["due_at"] is None and todos["follow_up"]["reminders"] == []
 
@@ -158,18 +161,24 @@ async def test_mail_makes_todos_and_a_silent_application_a_follow_up(
     await synced(api, auth)
     await sync_finished(temporal, report["workflow_id"])
     after = (await api.get("/todos", headers=auth)).json()["items"]
-    assert len(after) == 3  # nothing made twice: no second follow-up, no second interview todo
+    assert len(after) == 4  # nothing made twice: no second follow-up, no second interview or prep todo
     prepare = next(todo for todo in after if todo["kind"] == "interview")
     assert prepare["todo_id"] == todos["interview"]["todo_id"]
     assert prepare["title"].startswith("Prepare for your interview at Lumen Health on ")
     assert dt.datetime.fromisoformat(prepare["due_at"]) == interview.replace(hour=15, minute=0, second=0, microsecond=0)
     assert [reminder["state"] for reminder in prepare["reminders"]] == ["scheduled", "scheduled"]
+    practise = next(todo for todo in after if todo["kind"] == "prep")
+    assert practise["todo_id"] == todos["prep"]["todo_id"]  # the same todo, now dated the day before
+    assert dt.datetime.fromisoformat(practise["due_at"]) == dt.datetime.fromisoformat(prepare["due_at"]) - dt.timedelta(
+        days=1
+    )
+    assert practise["title"].startswith("Practise a mock Backend Engineer interview for Lumen Health by ")
     assert len(outbox_emails(settings, address)) == 1  # the invitation was told once
 
     done = await api.patch(f"/todos/{assessment['todo_id']}", json={"status": "DONE"}, headers=auth)
     assert done.status_code == 200
     open_todos = (await api.get("/todos?status=TODO", headers=auth)).json()["items"]
-    assert {todo["kind"] for todo in open_todos} == {"interview", "follow_up"}
+    assert {todo["kind"] for todo in open_todos} == {"interview", "prep", "follow_up"}
     assert (await reminders_ended(temporal, assessment)).reason == "done"
 
     # Tailspin writes back: the follow-up is moot and closed; the user's own todos are never closed by mail.
@@ -179,7 +188,7 @@ async def test_mail_makes_todos_and_a_silent_application_a_follow_up(
     await synced(api, auth)
     await sync_finished(temporal, report["workflow_id"])
     open_todos = (await api.get("/todos?status=TODO", headers=auth)).json()["items"]
-    assert {todo["title"] for todo in open_todos} == {prepare["title"], mine["title"]}
+    assert {todo["title"] for todo in open_todos} == {prepare["title"], practise["title"], mine["title"]}
 
 
 async def test_old_mail_makes_no_todos_or_news(api: httpx.AsyncClient, temporal: Client, settings: Settings) -> None:

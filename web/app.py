@@ -34,6 +34,7 @@ from web.headers import add_security_headers
 from web.health import HealthController
 from web.idempotency import IdempotencyMiddleware
 from web.limits import RateLimiter
+from web.prep import PrepController
 from web.questions import QuestionController
 from web.replay import ReplayDetector
 from web.rooms import RoomController
@@ -75,6 +76,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             DocumentController,
             ApplicationController,
             GmailController,
+            PrepController,
             TodoController,
             QuestionController,
             HealthController,

@@ -196,7 +196,7 @@ class ApplicationController(Controller):
     ) -> ApplicationView:
         """Correct the company or position, set the status (recorded on the timeline as a manual step), or
         archive / unarchive it."""
-        await _owned(application_id, request.user)
+        await owned_application(application_id, request.user)
         now = dt.datetime.now(dt.UTC)
         changes: dict[Any, Any] = {Application.updated_at: now}
         if data.company is not None:
@@ -267,7 +267,7 @@ async def _manual_event(
 
 
 async def _detail(application_id: uuid.UUID, principal: Principal) -> ApplicationView:
-    row = await _owned(application_id, principal)
+    row = await owned_application(application_id, principal)
     events = (
         await ApplicationEvent.select()
         .where(ApplicationEvent.application == application_id)
@@ -276,7 +276,8 @@ async def _detail(application_id: uuid.UUID, principal: Principal) -> Applicatio
     return _view(row, [_event(event) for event in events])
 
 
-async def _owned(application_id: uuid.UUID, principal: Principal) -> dict[str, Any]:
+async def owned_application(application_id: uuid.UUID, principal: Principal) -> dict[str, Any]:
+    """The caller's application; anyone else's is the same 404 as one that does not exist."""
     row = (
         await Application.select()
         .where((Application.id == application_id) & (Application.owner == principal.id))

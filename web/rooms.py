@@ -88,54 +88,7 @@ class RoomController(Controller):
         A candidate creates their own practice room. A recruiter (or admin) creates one for a candidate's
         account (`candidate_email`) and may assign recruiters as interviewers (`interviewer_emails`).
         """
-        principal = request.user
-        candidate, interviewers = await _participants(principal, data)
-        if data.coding_question_id:
-            await _require_coding_question(data.coding_question_id)
-        await _require_documents(principal, data)
-        room_id = str(uuid.uuid4())
-        await Room.insert(
-            Room(
-                id=room_id,
-                role=data.role,
-                difficulty=data.difficulty,
-                mode=data.mode,
-                status="active",
-                candidate_name=candidate["display_name"],
-                candidate=candidate["id"],
-                recruiter=None if principal.role == "candidate" else principal.id,
-                created_at=dt.datetime.now(dt.UTC),
-                resume=data.resume_id,
-                jd=data.jd_id,
-            )
-        )
-        if interviewers:
-            await RoomInterviewer.insert(*(RoomInterviewer(room=room_id, interviewer=i) for i in interviewers))
-        client: Client = state.temporal
-        try:
-            await client.start_workflow(
-                InterviewWorkflow.run,
-                InterviewStart(
-                    room_id=room_id,
-                    role=data.role,
-                    candidate_name=candidate["display_name"],
-                    difficulty=data.difficulty,
-                    model_retry_seconds=state.settings.model_retry_seconds,
-                    mode=data.mode,
-                    duration_minutes=data.duration_minutes,
-                    coding_question_id=data.coding_question_id,
-                    history_event_limit=state.settings.history_event_limit,
-                    resume_id=str(data.resume_id) if data.resume_id else None,
-                    jd_id=str(data.jd_id) if data.jd_id else None,
-                    documents_owner=str(principal.id) if data.resume_id or data.jd_id else None,
-                ),
-                id=room_id,
-                task_queue=state.settings.interview_task_queue,
-            )
-        except BaseException:
-            await Room.delete().where(Room.id == room_id)  # no room without its workflow
-            raise
-        return RoomCreated(room_id=room_id, workflow_id=room_id)
+        return await start_room(state, request.user, data)
 
     @get("/{room_id:uuid}", guards=[requires("room:view"), limited(READS)], operation_id="getRoom")
     async def get_room(
@@ -477,6 +430,61 @@ async def _require_coding_question(question_id: str) -> None:
         raise ClientException(
             f"no coding question in the bank has the id {question_id!r}", status_code=HTTP_422_UNPROCESSABLE_ENTITY
         )
+
+
+async def start_room(
+    state: State, principal: Principal, data: CreateRoom, *, application: uuid.UUID | None = None
+) -> RoomCreated:
+    """Creates the room and starts its interview workflow (workflow id = room id); `application`: the job
+    application it is a mock interview for (web/prep.py)."""
+    candidate, interviewers = await _participants(principal, data)
+    if data.coding_question_id:
+        await _require_coding_question(data.coding_question_id)
+    await _require_documents(principal, data)
+    room_id = str(uuid.uuid4())
+    await Room.insert(
+        Room(
+            id=room_id,
+            role=data.role,
+            difficulty=data.difficulty,
+            mode=data.mode,
+            status="active",
+            candidate_name=candidate["display_name"],
+            candidate=candidate["id"],
+            recruiter=None if principal.role == "candidate" else principal.id,
+            created_at=dt.datetime.now(dt.UTC),
+            resume=data.resume_id,
+            jd=data.jd_id,
+            application=application,
+        )
+    )
+    if interviewers:
+        await RoomInterviewer.insert(*(RoomInterviewer(room=room_id, interviewer=i) for i in interviewers))
+    client: Client = state.temporal
+    try:
+        await client.start_workflow(
+            InterviewWorkflow.run,
+            InterviewStart(
+                room_id=room_id,
+                role=data.role,
+                candidate_name=candidate["display_name"],
+                difficulty=data.difficulty,
+                model_retry_seconds=state.settings.model_retry_seconds,
+                mode=data.mode,
+                duration_minutes=data.duration_minutes,
+                coding_question_id=data.coding_question_id,
+                history_event_limit=state.settings.history_event_limit,
+                resume_id=str(data.resume_id) if data.resume_id else None,
+                jd_id=str(data.jd_id) if data.jd_id else None,
+                documents_owner=str(principal.id) if data.resume_id or data.jd_id else None,
+            ),
+            id=room_id,
+            task_queue=state.settings.interview_task_queue,
+        )
+    except BaseException:
+        await Room.delete().where(Room.id == room_id)  # no room without its workflow
+        raise
+    return RoomCreated(room_id=room_id, workflow_id=room_id)
 
 
 async def _require_documents(principal: Principal, data: CreateRoom) -> None:

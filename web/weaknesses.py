@@ -59,9 +59,14 @@ class WeaknessController(Controller):
     async def weaknesses(self, request: Request[Principal, None, Any]) -> WeaknessReport:
         """Your weaknesses across all your interviews: how often, in how many, since when, which way it is going."""
         user = request.user.id
-        rows = [_Seen(**row) for row in await Room.raw(SIGNALS_SQL, user, user)]
+        rows = await signals_of(user)
         interviews = await Room.select(Room.id).where(Room.candidate == user).order_by(Room.created_at)
         return WeaknessReport(interviews=len(interviews), weaknesses=summarise(rows, [row["id"] for row in interviews]))
+
+
+async def signals_of(candidate: uuid.UUID) -> list[_Seen]:
+    """Every weakness signal the candidate's answers and code reviews left, in all their interviews."""
+    return [_Seen(**row) for row in await Room.raw(SIGNALS_SQL, candidate, candidate)]
 
 
 def summarise(rows: list[_Seen], interviews: list[uuid.UUID]) -> list[WeaknessSummary]:
