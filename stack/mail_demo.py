@@ -1,5 +1,6 @@
 """The demo's job-application tracker: import the sample mailbox, wait for the email sync, print each application
-with its timeline, the todos it made with their reminders, and the emails mocki sent about it."""
+with its timeline, the todos it made with their reminders, the prep plan of an interview invitation, and the emails
+mocki sent about it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import httpx
 import msgspec
 
 from activities.mail_delivery import read_outbox
+from activities.todos import INTERVIEW_STATUSES
 from schema.applications import ApplicationPage, ApplicationView, ImportReport, SyncStarted
+from schema.prep import PrepPlan
 from schema.todos import TodoPage
 from stack.sample_mail import SAMPLE_MAILBOX, sample_mailbox_as_of
 
@@ -43,6 +46,7 @@ def import_sample_mailbox(http: httpx.Client, outbox: Path | None) -> list[Appli
     skipped = len(SAMPLE_MAILBOX) - sum(len(detail.events or []) for detail in details)
     print(f"\n  {skipped} emails were not about an application (a job alert, a newsletter, a friend)")
     print_todos(http)
+    print_prep_plans(http, details)
     print_sent_emails(http, outbox)
     return details
 
@@ -59,6 +63,21 @@ def print_todos(http: httpx.Client) -> None:
         print(f"  [{todo.status}] {todo.title}")
         for reminder in todo.reminders:
             print(f"      reminder {reminder.state} for {reminder.at[:16]} UTC  ({todo.reminder_workflow_id})")
+
+
+def print_prep_plans(http: httpx.Client, applications: list[ApplicationView]) -> None:
+    """The prep plan of each application now waiting for its interview: the loop back to a mock interview."""
+    for application in applications:
+        if application.status not in INTERVIEW_STATUSES:
+            continue
+        plan = msgspec.json.decode(_ok(http.get(f"/applications/{application.application_id}/prep")), type=PrepPlan)
+        print(f"\n== Prep plan: {plan.company} invited you to interview ==")
+        print(f"  mock interview for {plan.role}; interview {plan.interview_at or 'time not known yet'}")
+        print(
+            f"  planned from resume {plan.resume_id or '(none)'} and job description {plan.jd_id or '(none naming it)'}"
+        )
+        print(f"  focus: {', '.join(weakness.category for weakness in plan.focus[:3]) or 'nothing seen yet'}")
+        print(f"  next: {plan.next_step}")
 
 
 def print_sent_emails(http: httpx.Client, outbox: Path | None) -> None:

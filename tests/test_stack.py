@@ -169,6 +169,10 @@ def test_the_demo_runs_an_interview_whose_workflow_stays_visible_as_completed(tm
     assert re.search(r"\[TODO\] Reply to Lumen Health's offer by \w{3} \d{1,2} \w{3} \d{4}", output), output
     assert re.search(r"reminder scheduled for .* UTC  \(reminder-", output), output
     assert re.search(r"An offer from Lumen Health  \(.*outbox/.*\.eml\)", output), output
+    # Tailspin's invitation, back to practice: a mock interview for the role, the focus from the demo's interview.
+    assert "== Prep plan: Tailspin Toys invited you to interview ==" in output, output
+    assert "mock interview for Mobile Engineer" in output and "Practise a mock Mobile Engineer interview" in output
+    assert re.search(r"  focus: \w+", output) and "nothing seen yet" not in output, output
     # One voice exchange in a LiveKit room, with its latency as heard and as the agent recorded it.
     assert re.search(r"Candidate hears: .*welcome to your", output, re.IGNORECASE), output
     assert re.search(r"Voice to voice, as the candidate heard it: \d+ ms", output), output
