@@ -8,7 +8,6 @@ nothing twice.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from typing import Any
@@ -17,8 +16,9 @@ import msgspec
 from piccolo.engine import engine_finder
 from temporalio import activity
 
-from activities.mail_classifier import EmailAnalysis, classify
+from activities.mail_classifier import EmailAnalysis
 from activities.mail_fields import same_company
+from activities.mail_llm import EmailReader
 from activities.mail_parse import ParsedEmail
 from activities.todos import notify_status, todos_from_event
 from activities.vault import Vault, decode_wrapped, encode_wrapped, open_sealed, seal
@@ -76,8 +76,9 @@ def status_after(events: list[tuple[dt.datetime, str, bool]]) -> str:
 
 
 class MailActivities:
-    def __init__(self, vault: Vault) -> None:
+    def __init__(self, vault: Vault, reader: EmailReader) -> None:
         self._vault = vault
+        self._reader = reader
 
     @activity.defn
     async def pending_messages(self, request: SyncInput) -> Pending:
@@ -105,7 +106,7 @@ class MailActivities:
         message = msgspec.json.decode(
             open_sealed(key, row["sealed"], request.message, SEALED_PURPOSE), type=ParsedEmail
         )
-        analysis = await asyncio.to_thread(classify, message)
+        analysis = await self._reader.analyse(message, attempt=activity.info().attempt)
         await MailMessage.update(
             {
                 MailMessage.analysis: msgspec.json.encode(analysis).decode(),

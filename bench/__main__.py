@@ -16,7 +16,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[], list[tuple[str, str, str]]]]] = {
     "interview": ("Interview turns: workflow overhead, summary buffer", interview.run),
     "retrieval": ("Retrieval: eval-set accuracy, bank search at 100k vectors", retrieval.run),
     "voice": ("Voice interviews: voice-to-voice latency in a real LiveKit room", voice.run),
-    "mail": ("Email analysis: offline classifier accuracy per status, throughput", mail.run),
+    "mail": ("Email analysis: classifier accuracy per status (offline; LLM with a key), throughput", mail.run),
 }
 
 

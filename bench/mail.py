@@ -1,4 +1,6 @@
-"""Email analysis: the offline classifier's accuracy per status on the team's labelled emails, and its throughput.
+"""Email analysis: the offline classifier's accuracy per status on the team's labelled emails, and its throughput;
+with OPENAI_API_KEY set (and OPENAI_BASE_URL for any compatible server), the language model's accuracy on all of
+them too (it was trained on none).
 
 The labelled emails: `activities/mail_examples/` (165, which the classifier is trained on; its rules were also
 written while reading them) and `bench/eval/emails_fresh.txt` (25 written after the classifier was frozen, never
@@ -10,6 +12,7 @@ about an application" and its status are.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections import Counter
@@ -28,10 +31,13 @@ from activities.mail_classifier import (
     trained_model,
 )
 from activities.mail_fields import same_company
+from activities.mail_llm import OpenAIEmailReader, build_email_reader
 from activities.mail_parse import ParsedEmail, parse_message
+from stack.settings import load_settings
 
 FRESH = Path(__file__).with_name("eval") / "emails_fresh.txt"
 FOLDS = 5
+MODEL_CONCURRENCY = 8  # emails asked of the model at once, as the email sync does
 
 
 class Labelled(msgspec.Struct, frozen=True):
@@ -73,10 +79,10 @@ class Tally:
     def of(self, status: str) -> float:
         return self.right[status] / self.seen[status]
 
-    def rows(self, name: str) -> list[tuple[str, str, str]]:
+    def rows(self, name: str, reader: str = "offline") -> list[tuple[str, str, str]]:
         lowest = min(self.seen, key=self.of)
         return [
-            (f"offline status accuracy, {name}", f"{self.overall():.1%}", f"{sum(self.seen.values())} emails"),
+            (f"{reader} status accuracy, {name}", f"{self.overall():.1%}", f"{sum(self.seen.values())} emails"),
             (f"  lowest status, {name}", f"{self.of(lowest):.1%}", lowest),
             (
                 f"  company exact / same by merge rule, {name}",
@@ -112,4 +118,34 @@ def run() -> list[tuple[str, str, str]]:
     rows.append(
         ("throughput, classify 1,000 parsed emails", f"{1000 / seconds:,.0f} emails/s", "one core (goal >= 50)")
     )
+    return rows + model_rows(examples + load(FRESH))
+
+
+def model_rows(labelled: list[Labelled]) -> list[tuple[str, str, str]]:
+    """The language model's accuracy per status over every labelled email, when a key is set."""
+    reader = build_email_reader(load_settings())
+    if not isinstance(reader, OpenAIEmailReader):
+        return [("LLM status accuracy", "not measured", "no OPENAI_API_KEY set")]
+
+    async def read_all() -> list[EmailAnalysis]:
+        gate = asyncio.Semaphore(MODEL_CONCURRENCY)
+
+        async def one(message: ParsedEmail) -> EmailAnalysis:
+            async with gate:
+                return await reader.analyse(message, attempt=99)  # no retries here: a failure reads offline
+
+        return await asyncio.gather(*(one(item.message) for item in labelled))
+
+    tally, fell_back = Tally(), 0
+    for item, analysis in zip(labelled, asyncio.run(read_all()), strict=True):
+        if analysis.provider != reader.provider:  # read offline after the model failed: not the model's answer
+            fell_back += 1
+            continue
+        tally.add(item.email, analysis)
+    rows = [("LLM failures (read offline instead, not counted)", str(fell_back), f"of {len(labelled)} emails")]
+    if not tally.seen:
+        return rows
+    rows += tally.rows("all labelled emails", reader.provider)
+    for status in (status for status in (*STATUSES, NOT_APPLICATION) if tally.seen[status]):
+        rows.append((f"  {status} ({reader.provider})", f"{tally.of(status):.1%}", f"{tally.seen[status]} emails"))
     return rows

@@ -16,6 +16,7 @@ from activities.ingest import DocumentActivities
 from activities.interview import InterviewActivities
 from activities.llm import build_interviewer, llm_breaker
 from activities.mail_delivery import build_delivery
+from activities.mail_llm import build_email_reader
 from activities.question_bank import QuestionBank
 from activities.reply_leads import ReplyLeads
 from activities.retrieval import BankIndex, CachedEmbedder
@@ -62,7 +63,7 @@ async def interview_worker(
     documents = DocumentActivities(vault, embedder)
     reviews = ReviewActivities(bank)
     voice = VoiceActivities(build_tts(settings))
-    mail = MailActivities(vault)
+    mail = MailActivities(vault, build_email_reader(settings))
     gmail = GmailActivities(vault, settings)
     todos = TodoActivities(build_delivery(settings), client, settings)
     sync_requests = SyncRequests(client, task_queue or settings.interview_task_queue)
