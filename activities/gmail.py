@@ -32,38 +32,24 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from temporalio import activity
 
-from activities.applications import jsonb_bytes, store_messages
-from activities.mail_parse import MAX_MESSAGE_BYTES, MAX_TEXT_CHARS, ParsedEmail, parse_message
+from activities.mail_parse import MAX_MESSAGE_BYTES, MAX_TEXT_CHARS
+from activities.mail_store import MailboxAccessLost, MailboxUnavailable, skipped_after, store_fetched
 from activities.vault import Vault, decode_wrapped, encode_wrapped, open_sealed, seal
 from schema.applications import SyncInput
-from schema.gmail import GmailFetch, GmailSkipped, GmailTokens
+from schema.mailboxes import GmailTokens, MailboxFetch, SkippedMessage
 from schema.tables import GmailAccount, MailMessage
 from stack.settings import Settings
 
 TOKENS_PURPOSE = "gmail-tokens"
 FULL_SYNC_LIMIT = 2000  # newest messages a full sync reads; older ones in the window are left (said in `skipped`)
-KEPT_SKIPPED = 20
 PAGE_SIZE = 500  # Gmail's largest page
 NEVER_FETCHED = frozenset({"SPAM", "TRASH", "DRAFT"})
 HTTP_TIMEOUT_SECONDS = 30
 T = TypeVar("T")
 
 
-class GmailAccessLost(Exception):
-    """Google refused the saved access (revoked, expired or the scope withdrawn): the user has to connect again."""
-
-
-class GmailUnavailable(Exception):
-    """Gmail could not be asked just now (network, 5xx, rate limit): the sync tries again."""
-
-
 class HistoryExpired(Exception):
     """Gmail no longer has history that old (it keeps about a week): list the window instead."""
-
-
-def skipped_of(account: dict[str, Any]) -> list[GmailSkipped]:
-    """What the account's syncs could not read, newest first."""
-    return msgspec.json.decode(jsonb_bytes(account["skipped"]), type=list[GmailSkipped])
 
 
 def same_connection(account: dict[str, Any]) -> Any:
@@ -206,18 +192,18 @@ def _execute(request: Any) -> dict[str, Any]:
     try:
         response: dict[str, Any] = request.execute(num_retries=0)
     except RefreshError as error:
-        raise GmailAccessLost(f"Google refused the saved Gmail access ({_refusal(error)})") from None
+        raise MailboxAccessLost(f"Google refused the saved Gmail access ({_refusal(error)})") from None
     except HttpError as error:
         status = error.resp.status
         if status == 401:
-            raise GmailAccessLost("Gmail refused the access token even after refreshing it") from None
+            raise MailboxAccessLost("Gmail refused the access token even after refreshing it") from None
         if status == 403 and "insufficient" in str(error).lower():
-            raise GmailAccessLost("Gmail read access is no longer granted") from None
+            raise MailboxAccessLost("Gmail read access is no longer granted") from None
         if status in (403, 429) or status >= 500:
-            raise GmailUnavailable(f"Gmail answered HTTP {status}") from None
+            raise MailboxUnavailable(f"Gmail answered HTTP {status}") from None
         raise
     except (TransportError, httplib2.HttpLib2Error, OSError) as error:  # OSError: refused, reset, timed out
-        raise GmailUnavailable(f"Gmail could not be reached ({type(error).__name__})") from None
+        raise MailboxUnavailable(f"Gmail could not be reached ({type(error).__name__})") from None
     return response
 
 
@@ -287,24 +273,24 @@ class GmailActivities:
         self._settings = settings
 
     @activity.defn
-    async def fetch_gmail(self, request: SyncInput) -> GmailFetch:
-        """Stores the connected account's new mail for the sync to analyse. Raises GmailUnavailable (retried)
+    async def fetch_gmail(self, request: SyncInput) -> MailboxFetch:
+        """Stores the connected account's new mail for the sync to analyse. Raises MailboxUnavailable (retried)
         when Gmail cannot be reached; an account Google no longer accepts is marked `reconnect` instead."""
         owner = uuid.UUID(request.owner)
         account = await GmailAccount.select().where(GmailAccount.owner == owner).first()
         if account is None or account["status"] != "active":
-            return GmailFetch(connected=False)
+            return MailboxFetch(connected=False)
         tokens = open_tokens(self._vault, request.owner, account["wrapped_key"], account["sealed_tokens"])
         mailbox = await asyncio.to_thread(GmailMailbox, self._settings, tokens)
         # Every write below is to the connection as read: a reconnect meanwhile has new tokens and a clean slate.
         try:
             return await self._fetch(mailbox, account)
-        except GmailAccessLost as lost:
+        except MailboxAccessLost as lost:
             await GmailAccount.update(
                 {GmailAccount.status: "reconnect", GmailAccount.status_reason: f"{lost}: connect Gmail again"}
             ).where(same_connection(account))
-            return GmailFetch(connected=False)
-        except GmailUnavailable as down:
+            return MailboxFetch(connected=False)
+        except MailboxUnavailable as down:
             await GmailAccount.update({GmailAccount.last_error: str(down)}).where(same_connection(account))
             raise
         finally:
@@ -315,17 +301,17 @@ class GmailActivities:
                     {GmailAccount.wrapped_key: wrapped_key, GmailAccount.sealed_tokens: sealed}
                 ).where(same_connection(account))
 
-    async def _fetch(self, mailbox: GmailMailbox, account: dict[str, Any]) -> GmailFetch:
+    async def _fetch(self, mailbox: GmailMailbox, account: dict[str, Any]) -> MailboxFetch:
         owner = str(account["owner"])
         after = dt.datetime.now(dt.UTC) - dt.timedelta(days=account["window_days"])
-        skipped: list[GmailSkipped] = []
+        skipped: list[SkippedMessage] = []
         label_ids: list[str] = []
         if account["labels"]:
             label_ids, unknown = await _in_thread(mailbox.label_ids, account["labels"])
-            skipped += [GmailSkipped(gmail_id="-", reason=f"no Gmail label is named {name!r}") for name in unknown]
+            skipped += [SkippedMessage(mailbox_id="-", reason=f"no Gmail label is named {name!r}") for name in unknown]
             if not label_ids:  # none of the labels exists (any more): reading all mail is not what was asked
                 await self._record(account, account["history_id"], 0, skipped)
-                return GmailFetch(connected=True, skipped=len(skipped))
+                return MailboxFetch(connected=True, skipped=len(skipped))
         full = account["history_id"] is None
         if not full:
             try:
@@ -337,7 +323,7 @@ class GmailActivities:
             history_id = str((await _in_thread(mailbox.profile))["historyId"])
             candidates = await _in_thread(mailbox.list_ids, after, label_ids)
             if len(candidates) == FULL_SYNC_LIMIT:
-                skipped.append(GmailSkipped(gmail_id="-", reason=f"only the newest {FULL_SYNC_LIMIT} were read"))
+                skipped.append(SkippedMessage(mailbox_id="-", reason=f"only the newest {FULL_SYNC_LIMIT} were read"))
         already = {
             row["external_id"]
             for row in await MailMessage.select(MailMessage.external_id).where(
@@ -348,31 +334,24 @@ class GmailActivities:
         for gmail_id in (candidate for candidate in candidates if candidate not in already):
             activity.heartbeat(gmail_id)
             candidate = await _in_thread(mailbox.read, gmail_id, label_ids, after)
-            parsed: ParsedEmail | None = None
             reason = candidate.reason
             if candidate.raw is not None:
-                try:
-                    parsed = parse_message(candidate.raw)
-                except ValueError as error:
-                    reason = str(error)
+                new, reason = await store_fetched(self._vault, owner, "gmail", gmail_id, candidate.raw)
+                fetched += new
             if reason:
-                skipped.append(GmailSkipped(gmail_id=gmail_id, reason=reason))
-            if parsed is not None:
-                await store_messages(self._vault, owner, [parsed], "gmail", [gmail_id])
-                fetched += 1
+                skipped.append(SkippedMessage(mailbox_id=gmail_id, reason=reason))
         await self._record(account, history_id, fetched, skipped)
-        return GmailFetch(connected=True, fetched=fetched, skipped=len(skipped), full=full)
+        return MailboxFetch(connected=True, fetched=fetched, skipped=len(skipped), full=full)
 
     async def _record(
-        self, account: dict[str, Any], history_id: str | None, fetched: int, skipped: list[GmailSkipped]
+        self, account: dict[str, Any], history_id: str | None, fetched: int, skipped: list[SkippedMessage]
     ) -> None:
-        earlier = skipped_of(account)
         await GmailAccount.update(
             {
                 GmailAccount.history_id: history_id,
                 GmailAccount.synced_at: dt.datetime.now(dt.UTC),
                 GmailAccount.fetched: fetched,
-                GmailAccount.skipped: msgspec.json.encode([*reversed(skipped), *earlier][:KEPT_SKIPPED]).decode(),
+                GmailAccount.skipped: skipped_after(account, skipped),
                 GmailAccount.last_error: None,
             }
         ).where(same_connection(account))  # new filters saved meanwhile start again from a full list

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from schema.gmail import GMAIL_READONLY, GmailTokens
+from schema.mailboxes import GMAIL_READONLY, GmailTokens
 from stack.settings import Settings
 
 

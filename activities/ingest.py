@@ -21,7 +21,7 @@ from activities.embeddings import Embedder
 from activities.structure import chunks_with_questions, structure
 from activities.vault import Vault, decode_wrapped, encode_wrapped, open_sealed, seal
 from schema.documents import DocumentStructure, Extraction, Indexed, IngestInput
-from schema.tables import Document, DocumentChunk, GmailAccount, MailMessage
+from schema.tables import Document, DocumentChunk, GmailAccount, ImapAccount, MailMessage
 
 
 def open_structure(key: bytes, sealed: bytes, document_id: str) -> DocumentStructure:
@@ -111,9 +111,12 @@ class DocumentActivities:
         await Document.delete().where(Document.id == uuid.UUID(request.document_id))
 
 
-async def rewrap_keys(vault: Vault, table: type[Document] | type[MailMessage] | type[GmailAccount]) -> tuple[int, int]:
-    """Every data key in `table` (documents, mail messages, Gmail tokens) wrapped by the current master key; what
-    they seal is untouched. Each key is bound to its row's primary key. Returns (re-wrapped, already current)."""
+async def rewrap_keys(
+    vault: Vault, table: type[Document] | type[MailMessage] | type[GmailAccount] | type[ImapAccount]
+) -> tuple[int, int]:
+    """Every data key in `table` (documents, mail messages, Gmail tokens, IMAP passwords) wrapped by the current
+    master key; what they seal is untouched. Each key is bound to its row's primary key. Returns (re-wrapped,
+    already current)."""
     rewrapped = current = 0
     row_key = table._meta.primary_key
     for row in await table.select(row_key, table.wrapped_key):

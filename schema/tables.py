@@ -225,6 +225,30 @@ class GmailAccount(Table):
     last_error = Text(null=True, default=None)
 
 
+class ImapAccount(Table):
+    """A user's IMAP account: the password sealed with the row's own data key, where the sync left off."""
+
+    owner = ForeignKey(references=AppUser, primary_key=True)
+    host = Varchar(length=253)
+    port = Integer()
+    security = Varchar(length=8)  # ssl | starttls | plain (loopback only)
+    username = Varchar(length=254)
+    folder = Varchar(length=200)
+    window_days = Integer(default=90)
+    wrapped_key = Bytea()
+    sealed_password = Bytea()
+    status = Varchar(length=10)  # active | reconnect
+    status_reason = Text(null=True, default=None)
+    uidvalidity = Integer(null=True, default=None)  # the folder's numbering the last sync read (bigint in SQL)
+    last_uid = Integer(default=0)
+    generation = Integer(default=0)  # bumped by a reconnect: a sync begun before records nothing
+    connected_at = Timestamptz()
+    synced_at = Timestamptz(null=True, default=None)
+    fetched = Integer(default=0)
+    skipped = JSONB(default="[]")
+    last_error = Text(null=True, default=None)
+
+
 class ApplicationEvent(Table):
     """One step on an application's timeline; `message` is the email it came from (none for manual changes)."""
 

@@ -150,7 +150,7 @@ def create_user(settings: Settings, email: str, name: str, role: Role) -> None:
 def rotate_keys(settings: Settings) -> None:
     from activities.ingest import rewrap_keys
     from activities.vault import Vault, add_master_key, master_keys_of
-    from schema.tables import Document, GmailAccount, MailMessage
+    from schema.tables import Document, GmailAccount, ImapAccount, MailMessage
 
     if settings.encryption_master_key is None:
         add_master_key(settings.data_dir)  # running processes read it when they meet a key wrapped by it
@@ -162,15 +162,19 @@ def rotate_keys(settings: Settings) -> None:
             engine = database.bind(database_url)
             await engine.start_connection_pool()
             try:
-                return [await rewrap_keys(vault, table) for table in (Document, MailMessage, GmailAccount)]
+                tables = (Document, MailMessage, GmailAccount, ImapAccount)
+                return [await rewrap_keys(vault, table) for table in tables]
             finally:
                 await engine.close_connection_pool()
 
-        (documents, current_documents), (messages, current_messages), (gmail, current_gmail) = asyncio.run(rewrap())
+        (documents, current_documents), (messages, current_messages), (gmail, current_gmail), (imap, current_imap) = (
+            asyncio.run(rewrap())
+        )
     print(
         f"master key {vault.current}: {documents} document keys re-wrapped, {current_documents} already under it; "
         f"{messages} mail message keys re-wrapped, {current_messages} already under it; "
-        f"{gmail} Gmail token keys re-wrapped, {current_gmail} already under it"
+        f"{gmail} Gmail token keys re-wrapped, {current_gmail} already under it; "
+        f"{imap} IMAP password keys re-wrapped, {current_imap} already under it"
     )
 
 

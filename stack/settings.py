@@ -91,6 +91,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     google_token_uri: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - an address, not a secret
     google_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
     gmail_api_endpoint: str | None = None
+    # IMAP accounts may be on private addresses and any port (self-hosted mail, tests); off, the API connects only
+    # to ports 993/143 of public addresses, so it cannot be made to probe the network it runs in.
+    imap_private_hosts: bool = False
     # AES-256 master key (base64 of 32 bytes) that wraps per-document and per-token data keys; generated and kept
     # under data_dir when unset (the embedded stack). Earlier keys, comma-separated, still open what they wrapped
     # until `mocki keys rotate` has re-wrapped it under the current one.
@@ -235,6 +238,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
     ):
         if value := get(name):
             fields[field] = _seconds(name, value, minimum)
+    if value := get("MOCKI_IMAP_PRIVATE_HOSTS"):
+        if value.lower() not in ("true", "false"):
+            raise SettingsError(f"MOCKI_IMAP_PRIVATE_HOSTS={value!r} must be true or false")
+        fields["imap_private_hosts"] = value.lower() == "true"
     if value := get("MAIL_OUTBOX_DIR"):
         fields["outbox_dir"] = Path(value)
     if value := get("MAIL_SYNC_EVERY_MINUTES"):

@@ -39,9 +39,9 @@ from workflows.email_sync import EmailSyncWorkflow
 from workflows.worker import interview_worker
 
 NOW = dt.datetime.now(dt.UTC)
-# A sync that fetched from Gmail (recorded with gmail_sync_history below); record it again only for a deliberate,
-# versioned change of the workflow.
-GMAIL_SYNC_HISTORY = Path(__file__).with_name("histories") / "email_sync_gmail.json"
+# A sync that fetched from the mailboxes (recorded with gmail_sync_history below); record it again only for a
+# deliberate, versioned change of the workflow.
+GMAIL_SYNC_HISTORY = Path(__file__).with_name("histories") / "email_sync_mailboxes.json"
 
 
 @dataclass
@@ -264,7 +264,7 @@ async def test_huge_malformed_and_german_messages(gmail: GmailStack) -> None:
     account = await gmail.sync(auth)
 
     assert account["fetched"] == 2
-    assert [(skip["gmail_id"], "no From or Subject" in skip["reason"]) for skip in account["skipped"]] == [
+    assert [(skip["mailbox_id"], "no From or Subject" in skip["reason"]) for skip in account["skipped"]] == [
         (garbage, True)
     ]
     assert google.calls["messages.get:full"] == fulls + 1  # the big one was read without its attachment
@@ -372,6 +372,7 @@ async def test_rotating_the_master_key_rewraps_the_gmail_tokens_and_the_sync_sti
         check=False,
     )
     assert rotated.returncode == 0 and "Gmail token keys re-wrapped" in rotated.stdout, rotated
+    assert "IMAP password keys re-wrapped" in rotated.stdout
     after = await GmailAccount.select().where(GmailAccount.address == address).first()
     assert after is not None and after["sealed_tokens"] == before["sealed_tokens"]  # not re-encrypted
     assert decode_wrapped(after["wrapped_key"]).master != decode_wrapped(before["wrapped_key"]).master
@@ -396,10 +397,10 @@ async def gmail_sync_history(gmail: GmailStack) -> WorkflowHistory:
 
 
 async def test_a_gmail_sync_history_replays_recorded_and_fresh(gmail: GmailStack) -> None:
-    recorded = WorkflowHistory.from_json("recorded-email-sync-gmail", GMAIL_SYNC_HISTORY.read_text())
+    recorded = WorkflowHistory.from_json("recorded-email-sync-mailboxes", GMAIL_SYNC_HISTORY.read_text())
     scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name for e in recorded.events]
     scheduled = [name for name in scheduled if name]  # other events have none
-    assert scheduled[0] == "fetch_gmail" and "analyse_message" in scheduled
+    assert scheduled[:2] == ["fetch_gmail", "fetch_imap"] and "analyse_message" in scheduled
     replayer = Replayer(workflows=[EmailSyncWorkflow], data_converter=DATA_CONVERTER)
     await replayer.replay_workflow(recorded)
     await replayer.replay_workflow(await gmail_sync_history(gmail))

@@ -45,6 +45,7 @@ def test_without_an_openai_key_every_provider_is_offline() -> None:
         ({"MAIL_SYNC_EVERY_MINUTES": "1"}, "from 5 to 1440"),
         ({"GOOGLE_CLIENT_ID": "id.apps.example"}, "GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET go together"),
         ({"GOOGLE_TOKEN_URI": "accounts.google.com/token"}, "GOOGLE_TOKEN_URI"),
+        ({"MOCKI_IMAP_PRIVATE_HOSTS": "yes"}, "must be true or false"),
     ],
 )
 def test_a_bad_setting_names_the_variable_and_the_problem(env: dict[str, str], message: str) -> None:

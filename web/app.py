@@ -33,6 +33,7 @@ from web.gmail import GmailController
 from web.headers import add_security_headers
 from web.health import HealthController
 from web.idempotency import IdempotencyMiddleware
+from web.imap import ImapController
 from web.limits import RateLimiter
 from web.prep import PrepController
 from web.questions import QuestionController
@@ -76,6 +77,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             DocumentController,
             ApplicationController,
             GmailController,
+            ImapController,
             PrepController,
             TodoController,
             QuestionController,

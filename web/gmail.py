@@ -19,10 +19,11 @@ from litestar.exceptions import ClientException, HTTPException, NotFoundExceptio
 from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_502_BAD_GATEWAY, HTTP_503_SERVICE_UNAVAILABLE
 
-from activities.gmail import GmailAccessLost, GmailMailbox, GmailUnavailable, open_tokens, seal_tokens, skipped_of
+from activities.gmail import GmailMailbox, open_tokens, seal_tokens
 from activities.gmail_oauth import ConsentRefused, authorization_url, code_verifier, exchange_code, revoke
+from activities.mail_store import MailboxAccessLost, MailboxUnavailable, skipped_of
 from activities.sync_requests import email_sync_workflow_id
-from schema.gmail import (
+from schema.mailboxes import (
     GmailAccountView,
     GmailConnectStarted,
     GmailDisconnected,
@@ -98,7 +99,7 @@ class GmailController(Controller):
             ) from None
         try:
             profile = await asyncio.to_thread(lambda: GmailMailbox(settings, tokens).profile())
-        except (GmailAccessLost, GmailUnavailable) as failed:
+        except (MailboxAccessLost, MailboxUnavailable) as failed:
             raise HTTPException(status_code=HTTP_502_BAD_GATEWAY, detail=f"{failed}: start connecting again") from None
         await _save_connection(state, pending.owner, str(profile["emailAddress"]).lower(), tokens)
         await request_sync(state, pending.owner)
@@ -125,9 +126,9 @@ class GmailController(Controller):
                 _found, unknown = await asyncio.to_thread(
                     lambda: GmailMailbox(state.settings, tokens).label_ids(data.labels)
                 )
-            except GmailAccessLost as lost:
+            except MailboxAccessLost as lost:
                 raise ConflictException(f"{lost}: connect Gmail again first") from None
-            except GmailUnavailable as down:
+            except MailboxUnavailable as down:
                 raise HTTPException(status_code=HTTP_503_SERVICE_UNAVAILABLE, detail=f"{down}: try again") from None
             if unknown:
                 raise ClientException(f"Your Gmail has no label named {', '.join(map(repr, unknown))}")

@@ -1,4 +1,5 @@
-"""One EmailSyncWorkflow per user (id `email-sync-{user}`): fetch the new mail of a connected Gmail, analyse every
+"""One EmailSyncWorkflow per user (id `email-sync-{user}`): fetch the new mail of a connected Gmail and IMAP
+account, analyse every
 message not yet analysed, a bounded number at once, then merge them into applications, oldest first; repeat while
 new mail has arrived. Then the todos the mail called for get their reminders, silent applications a follow-up, and
 status changes their email.
@@ -11,7 +12,9 @@ is never left behind, and two syncs never analyse or merge the same message twic
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -20,9 +23,11 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.applications import MailActivities
     from activities.gmail import GmailActivities
+    from activities.imap import ImapActivities
     from activities.sync_requests import SyncRequests
     from activities.todos import TodoActivities
     from schema.applications import MessageRef, SyncInput, SyncResult
+    from schema.mailboxes import MailboxFetch
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2, maximum_attempts=5)
 STEP_TIMEOUT = timedelta(seconds=60)
@@ -30,12 +35,12 @@ APPLY_TIMEOUT = timedelta(minutes=5)
 MAX_ROUNDS = 20  # new mail arriving for longer than this is left to the next sync: the history stays small
 # Syncs recorded before todos and notifications existed replay without these steps (tests/histories/).
 TODOS_AND_NOTIFICATIONS = "todos-and-notifications"
-# Likewise syncs recorded before Gmail was fetched.
-GMAIL = "gmail"
-# Gmail down for all of these attempts: this sync goes on with the mail already stored; the next tries again.
-GMAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2, maximum_attempts=3)
-GMAIL_TIMEOUT = timedelta(minutes=30)  # a first sync reads up to 2,000 messages, heartbeating each
-GMAIL_HEARTBEAT = timedelta(minutes=2)
+# Likewise syncs recorded before mailboxes (Gmail, IMAP) were fetched.
+MAILBOXES = "mailboxes"
+# A mailbox down for all of these attempts: this sync goes on with the mail already stored; the next tries again.
+MAILBOX_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2, maximum_attempts=3)
+MAILBOX_TIMEOUT = timedelta(minutes=30)  # a first sync reads up to 2,000 messages, heartbeating each
+MAILBOX_HEARTBEAT = timedelta(minutes=2)
 
 
 @workflow.defn
@@ -50,8 +55,10 @@ class EmailSyncWorkflow:
         fetched_for = -1  # the request count when Gmail was last asked: asked again only for a new request
         for _ in range(MAX_ROUNDS):
             requests_seen = self._requests
-            if requests_seen != fetched_for and workflow.patched(GMAIL):
-                await self._fetch_gmail(request)
+            if requests_seen != fetched_for and workflow.patched(MAILBOXES):
+                await asyncio.gather(
+                    self._fetch(GmailActivities.fetch_gmail, request), self._fetch(ImapActivities.fetch_imap, request)
+                )
                 fetched_for = requests_seen
             pending = await workflow.execute_activity_method(
                 MailActivities.pending_messages, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
@@ -87,19 +94,19 @@ class EmailSyncWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return SyncResult(analysed=analysed, applied=applied, applications=applications)
 
-    async def _fetch_gmail(self, request: SyncInput) -> None:
-        """New mail from the user's Gmail, when connected; its failure is recorded on the account and does not stop
-        the sync of what is already stored."""
+    async def _fetch(self, step: Callable[[Any, SyncInput], Awaitable[MailboxFetch]], request: SyncInput) -> None:
+        """New mail from one of the user's mailboxes, when connected; its failure is recorded on the account and
+        does not stop the sync of what is already stored."""
         try:
             await workflow.execute_activity_method(
-                GmailActivities.fetch_gmail,
+                step,
                 request,
-                start_to_close_timeout=GMAIL_TIMEOUT,
-                heartbeat_timeout=GMAIL_HEARTBEAT,
-                retry_policy=GMAIL_RETRY,
+                start_to_close_timeout=MAILBOX_TIMEOUT,
+                heartbeat_timeout=MAILBOX_HEARTBEAT,
+                retry_policy=MAILBOX_RETRY,
             )
         except ActivityError as failed:
-            workflow.logger.warning("Gmail could not be fetched this sync: %s", failed.cause)
+            workflow.logger.warning("a mailbox could not be fetched this sync: %s", failed.cause)
 
     async def _follow_through(self, request: SyncInput) -> None:
         """Follow-ups, reminders and pending emails, each sync, also when no mail came: silence is what a follow-up

@@ -12,6 +12,7 @@ from activities.applications import MailActivities
 from activities.embeddings import build_embedder
 from activities.gmail import GmailActivities
 from activities.grounding import PlanGrounder
+from activities.imap import ImapActivities
 from activities.ingest import DocumentActivities
 from activities.interview import InterviewActivities
 from activities.llm import build_interviewer, llm_breaker
@@ -85,6 +86,7 @@ async def interview_worker(
             documents.index_document,
             documents.discard_document,
             gmail.fetch_gmail,
+            ImapActivities(vault).fetch_imap,
             mail.pending_messages,
             mail.analyse_message,
             mail.apply_analyses,

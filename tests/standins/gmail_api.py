@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from schema.gmail import GMAIL_READONLY
+from schema.mailboxes import GMAIL_READONLY
 from tests.standins import served
 
 CLIENT_ID = "standin-client.apps.googleusercontent.com"
