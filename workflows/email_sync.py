@@ -35,6 +35,8 @@ APPLY_TIMEOUT = timedelta(minutes=5)
 MAX_ROUNDS = 20  # new mail arriving for longer than this is left to the next sync: the history stays small
 # Syncs recorded before todos and notifications existed replay without these steps (tests/histories/).
 TODOS_AND_NOTIFICATIONS = "todos-and-notifications"
+# Syncs recorded while messages were analysed in fixed batches (each waiting for its slowest) replay as they ran.
+SLIDING_ANALYSES = "sliding-analyses"
 # Likewise syncs recorded before mailboxes (Gmail, IMAP) were fetched.
 MAILBOXES = "mailboxes"
 # A mailbox down for all of these attempts: this sync goes on with the mail already stored; the next tries again.
@@ -71,19 +73,12 @@ class EmailSyncWorkflow:
                 if self._requests == requests_seen:
                     break
                 continue  # asked again meanwhile: that mail must not wait for the next sync
-            for start in range(0, len(pending.to_analyse), request.concurrency):
-                batch = pending.to_analyse[start : start + request.concurrency]
-                await asyncio.gather(
-                    *(
-                        workflow.execute_activity_method(
-                            MailActivities.analyse_message,
-                            MessageRef(message=message),
-                            start_to_close_timeout=STEP_TIMEOUT,
-                            retry_policy=RETRY,
-                        )
-                        for message in batch
-                    )
-                )
+            if workflow.patched(SLIDING_ANALYSES):
+                await self._analyse(pending.to_analyse, request.concurrency)
+            else:  # as recorded before: batches, each waiting for its slowest
+                for start in range(0, len(pending.to_analyse), request.concurrency):
+                    batch = pending.to_analyse[start : start + request.concurrency]
+                    await asyncio.gather(*(self._analyse_one(message) for message in batch))
             analysed += len(pending.to_analyse)
             applications += await workflow.execute_activity_method(
                 MailActivities.apply_analyses, request, start_to_close_timeout=APPLY_TIMEOUT, retry_policy=RETRY
@@ -93,6 +88,26 @@ class EmailSyncWorkflow:
             await self._follow_through(request)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return SyncResult(analysed=analysed, applied=applied, applications=applications)
+
+    async def _analyse(self, messages: list[str], concurrency: int) -> None:
+        """Every message analysed, `concurrency` at a time: each one done makes room for the next."""
+        in_flight: set[asyncio.Task[None]] = set()
+        started = []
+        for message in messages:
+            await workflow.wait_condition(lambda: len(in_flight) < concurrency)
+            task = asyncio.create_task(self._analyse_one(message))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+            started.append(task)
+        await asyncio.gather(*started)
+
+    async def _analyse_one(self, message: str) -> None:
+        await workflow.execute_activity_method(
+            MailActivities.analyse_message,
+            MessageRef(message=message),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=RETRY,
+        )
 
     async def _fetch(self, step: Callable[[Any, SyncInput], Awaitable[MailboxFetch]], request: SyncInput) -> None:
         """New mail from one of the user's mailboxes, when connected; its failure is recorded on the account and
