@@ -13,16 +13,13 @@ from __future__ import annotations
 import asyncio
 import math
 import statistics
-import tempfile
 import time
 import uuid
 
 import httpx
 from redis.asyncio import Redis
 
-from stack.cli import running_app
-from stack.settings import load_settings
-from stack.supervisor import free_port
+from bench.foundation import fresh_app
 from web.limits import AI_MESSAGE, RateLimiter
 from web.replay import ReplayDetector
 
@@ -174,16 +171,12 @@ async def _replay_false_positives(redis_url: str) -> tuple[str, str, str]:
 
 
 def run() -> list[tuple[str, str, str]]:
-    with tempfile.TemporaryDirectory() as data_dir:
-        settings = load_settings(
-            {"MOCKI_DATA_DIR": data_dir, "MOCKI_PORTS": "free", "MOCKI_API_PORT": str(free_port())}
-        )
-        with running_app(settings) as (endpoints, api_url):
-            # The limiter is timed first, on a quiet stack: after the burst the worker is busy for a while.
-            print("timing the limiter...", flush=True)
-            latency = asyncio.run(_limiter_latency(endpoints.redis_url))
-            print("running the abuse simulation...", flush=True)
-            simulation = asyncio.run(_simulate(api_url))
-            print("measuring the replay filter...", flush=True)
-            replay = asyncio.run(_replay_false_positives(endpoints.redis_url))
+    with fresh_app() as (_settings, endpoints, api_url):
+        # The limiter is timed first, on a quiet stack: after the burst the worker is busy for a while.
+        print("timing the limiter...", flush=True)
+        latency = asyncio.run(_limiter_latency(endpoints.redis_url))
+        print("running the abuse simulation...", flush=True)
+        simulation = asyncio.run(_simulate(api_url))
+        print("measuring the replay filter...", flush=True)
+        replay = asyncio.run(_replay_false_positives(endpoints.redis_url))
     return [simulation, latency, replay]

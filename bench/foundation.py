@@ -8,7 +8,8 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -16,8 +17,8 @@ import httpx
 from activities.minilm import MiniLMEncoder
 from activities.speech import EspeakTTS, FasterWhisperSTT
 from stack.cli import running_app
-from stack.services import LocalStack
-from stack.settings import load_settings
+from stack.services import Endpoints, LocalStack
+from stack.settings import Settings, load_settings
 from stack.supervisor import free_port
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "minilm_embeddings.json"
@@ -102,24 +103,20 @@ def sign_up(http: httpx.Client) -> str:
 
 
 def bench_turns(rows: list[tuple[str, str, str]]) -> None:
-    with tempfile.TemporaryDirectory() as data_dir:
-        settings = load_settings(
-            {"MOCKI_DATA_DIR": data_dir, "MOCKI_PORTS": "free", "MOCKI_API_PORT": str(free_port())}
-        )
-        with running_app(settings) as (_endpoints, api_url), httpx.Client(base_url=api_url, timeout=30) as http:
-            samples = []
-            while len(samples) < TURNS:
-                # A candidate per room keeps each under the 10 AI requests a minute a user may make.
-                http.headers["Authorization"] = f"Bearer {sign_up(http)}"
-                created = http.post("/rooms", json={"role": "Backend Engineer"}).json()
-                room = f"/rooms/{created['room_id']}"
-                for n in range(5):  # five answers: within the 10 AI requests a minute a user may make
-                    started = time.perf_counter()
-                    job = http.post(f"{room}/ai/message", json={"text": f"I would use a hash map ({n})."}).json()
-                    view = http.get(f"{room}/ai/message/{job['job_id']}", params={"wait": 10}).json()
-                    assert view["status"] == "completed", view
-                    samples.append((time.perf_counter() - started) * 1000)
-                http.post(f"{room}/end")
+    with fresh_app() as (_settings, _endpoints, api_url), httpx.Client(base_url=api_url, timeout=30) as http:
+        samples = []
+        while len(samples) < TURNS:
+            # A candidate per room keeps each under the 10 AI requests a minute a user may make.
+            http.headers["Authorization"] = f"Bearer {sign_up(http)}"
+            created = http.post("/rooms", json={"role": "Backend Engineer"}).json()
+            room = f"/rooms/{created['room_id']}"
+            for n in range(5):  # five answers: within the 10 AI requests a minute a user may make
+                started = time.perf_counter()
+                job = http.post(f"{room}/ai/message", json={"text": f"I would use a hash map ({n})."}).json()
+                view = http.get(f"{room}/ai/message/{job['job_id']}", params={"wait": 10}).json()
+                assert view["status"] == "completed", view
+                samples.append((time.perf_counter() - started) * 1000)
+            http.post(f"{room}/end")
     rows.append(
         (
             "interview turn via REST + workflow",
@@ -135,3 +132,15 @@ def run() -> list[tuple[str, str, str]]:
         print(f"running {bench.__name__}...", flush=True)
         bench(rows)
     return rows
+
+
+@contextmanager
+def fresh_app() -> Iterator[tuple[Settings, Endpoints, str]]:
+    """The whole stack as `mocki up` runs it (worker, agent, API), on free ports, in a data folder of its own that
+    is removed afterwards: (settings, endpoints, the API's URL)."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = load_settings(
+            {"MOCKI_DATA_DIR": data_dir, "MOCKI_PORTS": "free", "MOCKI_API_PORT": str(free_port())}
+        )
+        with running_app(settings) as (endpoints, api_url):
+            yield settings, endpoints, api_url

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import tempfile
 import time
 import uuid
 
@@ -19,11 +18,8 @@ import msgspec
 from temporalio.client import Client
 
 from activities.question_bank import QuestionBank
-from bench.foundation import percentile
+from bench.foundation import fresh_app, percentile
 from schema.interview import InterviewerReply, InterviewReport, SendMessage
-from stack.cli import running_app
-from stack.settings import load_settings
-from stack.supervisor import free_port
 from stack.temporal import connect
 from workflows.interview import InterviewWorkflow
 
@@ -96,12 +92,8 @@ async def _run(api_url: str, temporal_address: str) -> tuple[list[tuple[float, f
 
 
 def run() -> list[tuple[str, str, str]]:
-    with tempfile.TemporaryDirectory() as data_dir:
-        settings = load_settings(
-            {"MOCKI_DATA_DIR": data_dir, "MOCKI_PORTS": "free", "MOCKI_API_PORT": str(free_port())}
-        )
-        with running_app(settings) as (endpoints, api_url):
-            samples, reports = asyncio.run(_run(api_url, endpoints.temporal_address))
+    with fresh_app() as (_settings, endpoints, api_url):
+        samples, reports = asyncio.run(_run(api_url, endpoints.temporal_address))
     total = [e for e, _ in samples]
     model = [m for _, m in samples]
     overhead = [e - m for e, m in samples]

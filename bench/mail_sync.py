@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import tempfile
 import time
 import uuid
 
 import httpx
 
 from activities.mail_classifier import read_labelled
-from stack.cli import running_app
+from bench.foundation import fresh_app
 from stack.sample_mail import mbox, redated
-from stack.settings import load_settings
-from stack.supervisor import free_port
 
 EMAILS = 1000
 WARM_UP = 5
@@ -64,12 +61,8 @@ async def _run(api_url: str) -> tuple[float, float, int]:
 
 
 def run() -> list[tuple[str, str, str]]:
-    with tempfile.TemporaryDirectory() as data_dir:
-        settings = load_settings(
-            {"MOCKI_DATA_DIR": data_dir, "MOCKI_PORTS": "free", "MOCKI_API_PORT": str(free_port())}
-        )
-        with running_app(settings) as (_endpoints, api_url):
-            accepted, merged, applications = asyncio.run(_run(api_url))
+    with fresh_app() as (_settings, _endpoints, api_url):
+        accepted, merged, applications = asyncio.run(_run(api_url))
     return [
         (
             f"email sync, {EMAILS:,} emails imported -> analysed -> merged",

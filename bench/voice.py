@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import tempfile
 import uuid
 
 import httpx
 
-from bench.foundation import bench_speech, percentile
+from bench.foundation import bench_speech, fresh_app, percentile
 from bench.voice_pipeline import LLM_SECONDS, STT_SECONDS, TTS_SECONDS, measure_overhead
-from stack.cli import running_app
-from stack.settings import load_settings
-from stack.supervisor import free_port
 from stack.voice_candidate import Candidate
 
 ANSWER_TURNS = 22
@@ -92,13 +88,9 @@ def _p50_p95(seconds: list[float]) -> str:
 
 
 def run() -> list[tuple[str, str, str]]:
-    with tempfile.TemporaryDirectory() as data_dir:
-        settings = load_settings(
-            {"MOCKI_DATA_DIR": data_dir, "MOCKI_PORTS": "free", "MOCKI_API_PORT": str(free_port())}
-        )
-        with running_app(settings) as (endpoints, api_url):
-            heard, recorded, stops = asyncio.run(_interviews(api_url))
-            at_agent, heard_overhead = asyncio.run(measure_overhead(settings, endpoints, turns=ANSWER_TURNS))
+    with fresh_app() as (settings, endpoints, api_url):
+        heard, recorded, stops = asyncio.run(_interviews(api_url))
+        at_agent, heard_overhead = asyncio.run(measure_overhead(settings, endpoints, turns=ANSWER_TURNS))
     speed: list[tuple[str, str, str]] = []
     bench_speech(speed)  # the foundation benchmark's fixed clip: how fast this machine runs the offline models
     rows = [

@@ -124,6 +124,20 @@ async def await_report(api: httpx.AsyncClient, room_id: str, auth: dict[str, str
     raise AssertionError(f"no report for room {room_id}")
 
 
+def rotate_master_key(settings: Settings, endpoints: Endpoints) -> str:
+    """Runs `mocki keys rotate` against this session's stack; returns what it printed."""
+    rotated = subprocess.run(
+        [sys.executable, "-m", "stack.cli", "keys", "rotate"],
+        env=service_env(settings, endpoints),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert rotated.returncode == 0, rotated.stderr
+    return rotated.stdout
+
+
 def start_worker(env: dict[str, str], ready: Path, log: Path, command: str = "worker") -> subprocess.Popen[bytes]:
     """A `mocki worker` (or `mocki agent`) process of its own (env decides its task queue and providers); see
     wait_ready."""

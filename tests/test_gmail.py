@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -32,7 +30,7 @@ from stack.sample_mail import mbox, redated
 from stack.services import Endpoints
 from stack.settings import Settings
 from stack.temporal import DATA_CONVERTER
-from tests.conftest import isolated_api, service_env, sign_up
+from tests.conftest import isolated_api, rotate_master_key, sign_up
 from tests.standins import gmail_api
 from tests.test_applications import by_company, detail, import_mail
 from workflows.email_sync import EmailSyncWorkflow
@@ -363,16 +361,8 @@ async def test_rotating_the_master_key_rewraps_the_gmail_tokens_and_the_sync_sti
     auth = await gmail.connect(address)
     before = await GmailAccount.select().where(GmailAccount.address == address).first()
     assert before is not None
-    rotated = subprocess.run(
-        [sys.executable, "-m", "stack.cli", "keys", "rotate"],
-        env=service_env(settings, endpoints),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert rotated.returncode == 0 and "Gmail token keys re-wrapped" in rotated.stdout, rotated
-    assert "IMAP password keys re-wrapped" in rotated.stdout
+    rotated = rotate_master_key(settings, endpoints)
+    assert "Gmail token keys re-wrapped" in rotated and "IMAP password keys re-wrapped" in rotated, rotated
     after = await GmailAccount.select().where(GmailAccount.address == address).first()
     assert after is not None and after["sealed_tokens"] == before["sealed_tokens"]  # not re-encrypted
     assert decode_wrapped(after["wrapped_key"]).master != decode_wrapped(before["wrapped_key"]).master
