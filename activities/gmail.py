@@ -19,9 +19,8 @@ import datetime as dt
 import email.errors
 import email.policy
 import uuid
-from collections.abc import Callable
 from email.message import EmailMessage
-from typing import Any, TypeVar
+from typing import Any
 
 import google_auth_httplib2
 import httplib2
@@ -45,7 +44,6 @@ FULL_SYNC_LIMIT = 2000  # newest messages a full sync reads; older ones in the w
 PAGE_SIZE = 500  # Gmail's largest page
 NEVER_FETCHED = frozenset({"SPAM", "TRASH", "DRAFT"})
 HTTP_TIMEOUT_SECONDS = 30
-T = TypeVar("T")
 
 
 class HistoryExpired(Exception):
@@ -307,7 +305,7 @@ class GmailActivities:
         skipped: list[SkippedMessage] = []
         label_ids: list[str] = []
         if account["labels"]:
-            label_ids, unknown = await _in_thread(mailbox.label_ids, account["labels"])
+            label_ids, unknown = await asyncio.to_thread(mailbox.label_ids, account["labels"])
             skipped += [SkippedMessage(mailbox_id="-", reason=f"no Gmail label is named {name!r}") for name in unknown]
             if not label_ids:  # none of the labels exists (any more): reading all mail is not what was asked
                 await self._record(account, account["history_id"], 0, skipped)
@@ -315,13 +313,13 @@ class GmailActivities:
         full = account["history_id"] is None
         if not full:
             try:
-                candidates, history_id = await _in_thread(mailbox.added_since, account["history_id"])
+                candidates, history_id = await asyncio.to_thread(mailbox.added_since, account["history_id"])
             except HistoryExpired:
                 full = True
         if full:
             # The checkpoint is taken before listing: mail arriving meanwhile is in the next sync's history.
-            history_id = str((await _in_thread(mailbox.profile))["historyId"])
-            candidates = await _in_thread(mailbox.list_ids, after, label_ids)
+            history_id = str((await asyncio.to_thread(mailbox.profile))["historyId"])
+            candidates = await asyncio.to_thread(mailbox.list_ids, after, label_ids)
             if len(candidates) == FULL_SYNC_LIMIT:
                 skipped.append(SkippedMessage(mailbox_id="-", reason=f"only the newest {FULL_SYNC_LIMIT} were read"))
         already = {
@@ -333,7 +331,7 @@ class GmailActivities:
         fetched = 0
         for gmail_id in (candidate for candidate in candidates if candidate not in already):
             activity.heartbeat(gmail_id)
-            candidate = await _in_thread(mailbox.read, gmail_id, label_ids, after)
+            candidate = await asyncio.to_thread(mailbox.read, gmail_id, label_ids, after)
             reason = candidate.reason
             if candidate.raw is not None:
                 new, reason = await store_fetched(self._vault, owner, "gmail", gmail_id, candidate.raw)
@@ -355,7 +353,3 @@ class GmailActivities:
                 GmailAccount.last_error: None,
             }
         ).where(same_connection(account))  # new filters saved meanwhile start again from a full list
-
-
-async def _in_thread(call: Callable[..., T], *args: Any) -> T:
-    return await asyncio.to_thread(call, *args)

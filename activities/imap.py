@@ -117,8 +117,9 @@ def fetch_since(login: ImapLogin, uidvalidity: int | None, last_uid: int, after:
         capped = full and len(uids) > FULL_SYNC_LIMIT
         uids = uids[-FULL_SYNC_LIMIT:] if capped else uids
         # A full look read the window; what is older than it stays unread, so the next look starts past it all.
-        fetched = ImapFetched(uidvalidity=current, last_uid=max([handed_out if full else last_uid, *uids]))
-        fetched.full, fetched.capped = full, capped
+        fetched = ImapFetched(
+            uidvalidity=current, last_uid=max([handed_out if full else last_uid, *uids]), full=full, capped=capped
+        )
         sizes = _sizes(session, uids)
         for uid in uids:
             part = "BODY.PEEK[]" if sizes.get(uid, 0) <= MAX_MESSAGE_BYTES else f"BODY.PEEK[]<0.{PARTIAL_BYTES}>"
