@@ -373,7 +373,7 @@ async def test_rotating_the_master_key_rewraps_the_gmail_tokens_and_the_sync_sti
 async def test_without_google_credentials_connecting_says_how_to_import_instead(api: httpx.AsyncClient) -> None:
     auth, _ = await sign_up(api)
     response = await api.post("/gmail/connect", headers=auth)
-    assert response.status_code == 503 and "POST /applications/import" in response.text
+    assert response.status_code == 404 and "POST /applications/import" in response.text
 
 
 async def gmail_sync_history(gmail: GmailStack) -> WorkflowHistory:

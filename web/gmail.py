@@ -57,11 +57,10 @@ class GmailController(Controller):
         Google sends you back to `/gmail/callback` and the first sync starts. Connecting again (another account, or
         after access was revoked) replaces the connection."""
         settings: Settings = state.settings
-        if not settings.google_client_id:
-            raise HTTPException(
-                status_code=HTTP_503_SERVICE_UNAVAILABLE,
-                detail="Gmail is not set up on this server (GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET); "
-                "import .eml or .mbox files at POST /applications/import instead",
+        if not settings.google_client_id:  # not on this server at all: retrying would not help (so no 503)
+            raise NotFoundException(
+                "Gmail is not set up on this server (GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET); "
+                "import .eml or .mbox files at POST /applications/import instead"
             )
         nonce, verifier = secrets.token_urlsafe(32), code_verifier()
         pending = _Pending(owner=str(request.user.id), verifier=verifier)
