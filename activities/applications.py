@@ -35,8 +35,8 @@ async def store_messages(
     vault: Vault, owner: str, messages: list[ParsedEmail], source: str, external_ids: list[str | None] | None = None
 ) -> tuple[int, int]:
     """Keeps each message not already stored for `owner` (same Message-ID), sealed; `external_ids` are the
-    mailbox's own ids (Gmail's), noted on the stored row even when it was imported before. Returns (stored,
-    duplicates)."""
+    mailbox's own ids (Gmail's, IMAP's UIDVALIDITY:UID), noted on the stored row even when it was stored before.
+    Returns (stored, duplicates)."""
     stored = 0
     now = dt.datetime.now(dt.UTC)
     for message, external_id in zip(messages, external_ids or [None] * len(messages), strict=True):

@@ -189,9 +189,8 @@ class ImapActivities:
         except (TimeoutError, MailboxUnavailable) as down:
             await ImapAccount.update({ImapAccount.last_error: str(down)}).where(same)
             raise
-        skipped = [
-            SkippedMessage(mailbox_id="-", reason=f"only the newest {FULL_SYNC_LIMIT} were read")
-        ] * fetched.capped
+        capped = SkippedMessage(mailbox_id="-", reason=f"only the newest {FULL_SYNC_LIMIT} were read")
+        skipped = [capped] if fetched.capped else []
         stored = 0
         for mailbox_id, raw in fetched.messages:
             activity.heartbeat(mailbox_id)

@@ -27,7 +27,7 @@ from web.applications import owned_application
 from web.idempotency import OPT as IDEMPOTENT
 from web.limits import READS, WRITES, limited
 from web.rooms import start_room
-from web.weaknesses import signals_of, summarise
+from web.weaknesses import history_of, summarise
 
 JD_CANDIDATES = 20  # newest job descriptions looked through for the company's name
 FALLBACK_ROLE = "Software Engineer"  # when the application names no position
@@ -139,17 +139,14 @@ async def _rooms(application_id: uuid.UUID, candidate: uuid.UUID) -> list[PrepRo
     return plan_rooms
 
 
-async def _focus(candidate: uuid.UUID, plan_rooms: list[uuid.UUID]) -> list[Any]:
+async def _focus(candidate: uuid.UUID, plan_rooms: list[uuid.UUID]) -> list[WeaknessSummary]:
     """Weaknesses seen in the plan's mock interviews first, then the candidate's others not already listed."""
-    seen = await signals_of(candidate)
-    interviews = [
-        row["id"] for row in await Room.select(Room.id).where(Room.candidate == candidate).order_by(Room.created_at)
-    ]
+    signals, interviews = await history_of(candidate)
     in_plan = summarise(
-        [row for row in seen if row.room in plan_rooms], [room for room in interviews if room in plan_rooms]
+        [row for row in signals if row.room in plan_rooms], [room for room in interviews if room in plan_rooms]
     )
     listed = {weakness.category for weakness in in_plan}
-    elsewhere = [weakness for weakness in summarise(seen, interviews) if weakness.category not in listed]
+    elsewhere = [weakness for weakness in summarise(signals, interviews) if weakness.category not in listed]
     return [*in_plan, *elsewhere]
 
 

@@ -58,15 +58,15 @@ class WeaknessController(Controller):
     @get("/weaknesses", guards=[limited(READS)], operation_id="myWeaknesses")
     async def weaknesses(self, request: Request[Principal, None, Any]) -> WeaknessReport:
         """Your weaknesses across all your interviews: how often, in how many, since when, which way it is going."""
-        user = request.user.id
-        rows = await signals_of(user)
-        interviews = await Room.select(Room.id).where(Room.candidate == user).order_by(Room.created_at)
-        return WeaknessReport(interviews=len(interviews), weaknesses=summarise(rows, [row["id"] for row in interviews]))
+        signals, interviews = await history_of(request.user.id)
+        return WeaknessReport(interviews=len(interviews), weaknesses=summarise(signals, interviews))
 
 
-async def signals_of(candidate: uuid.UUID) -> list[_Seen]:
-    """Every weakness signal the candidate's answers and code reviews left, in all their interviews."""
-    return [_Seen(**row) for row in await Room.raw(SIGNALS_SQL, candidate, candidate)]
+async def history_of(candidate: uuid.UUID) -> tuple[list[_Seen], list[uuid.UUID]]:
+    """Every weakness signal the candidate's answers and code reviews left, and their interviews, oldest first."""
+    signals = [_Seen(**row) for row in await Room.raw(SIGNALS_SQL, candidate, candidate)]
+    rooms = await Room.select(Room.id).where(Room.candidate == candidate).order_by(Room.created_at)
+    return signals, [row["id"] for row in rooms]
 
 
 def summarise(rows: list[_Seen], interviews: list[uuid.UUID]) -> list[WeaknessSummary]:

@@ -1,8 +1,7 @@
 """One EmailSyncWorkflow per user (id `email-sync-{user}`): fetch the new mail of a connected Gmail and IMAP
-account, analyse every
-message not yet analysed, a bounded number at once, then merge them into applications, oldest first; repeat while
-new mail has arrived. Then the todos the mail called for get their reminders, silent applications a follow-up, and
-status changes their email.
+account, analyse every message not yet analysed, a bounded number at once, then merge them into applications,
+oldest first; repeat while new mail has arrived. Then the todos the mail called for get their reminders, silent
+applications a follow-up, and status changes their email.
 
 Started by an import or `POST /applications/sync` through the `requested` update (with start): a request while one
 runs joins it (the id is the user's) and makes it look again before it ends, so mail stored just before the request
@@ -54,7 +53,7 @@ class EmailSyncWorkflow:
     async def run(self, request: SyncInput) -> SyncResult:
         analysed = applied = applications = 0
         followed_through = False
-        fetched_for = -1  # the request count when Gmail was last asked: asked again only for a new request
+        fetched_for = -1  # the request count when the mailboxes were last asked: again only for a new request
         for _ in range(MAX_ROUNDS):
             requests_seen = self._requests
             if requests_seen != fetched_for and workflow.patched(MAILBOXES):
