@@ -91,15 +91,28 @@ def open_session(login: ImapLogin) -> imaplib.IMAP4:
     except (OSError, imaplib.IMAP4.error, ssl.SSLError) as error:
         raise MailboxUnavailable(f"the IMAP server {login.host}:{login.port} could not be reached ({error})") from None
     try:
+        _log_in(session, login)
+    except (OSError, imaplib.IMAP4.abort) as error:  # dropped, reset or timed out after connecting
+        with contextlib.suppress(OSError):
+            session.shutdown()
+        raise MailboxUnavailable(f"the IMAP server dropped the connection ({error})") from None
+    except (ImapLoginRefused, ImapSetting):
+        with contextlib.suppress(OSError):
+            session.shutdown()
+        raise
+    return session
+
+
+def _log_in(session: imaplib.IMAP4, login: ImapLogin) -> None:
+    try:
         session.login(login.username, login.password)
+    except imaplib.IMAP4.abort:
+        raise  # the connection broke: not a refusal
     except imaplib.IMAP4.error:
-        session.shutdown()
         raise ImapLoginRefused("the IMAP server refused the user name and password") from None
     status, _ = session.select(_quoted(login.folder), readonly=True)
     if status != "OK":
-        session.logout()
         raise ImapSetting(f"the IMAP account has no folder named {login.folder!r}")
-    return session
 
 
 def fetch_since(login: ImapLogin, uidvalidity: int | None, last_uid: int, after: dt.datetime) -> ImapFetched:
@@ -186,7 +199,7 @@ class ImapActivities:
             reason = f"{refused}: connect the IMAP account again"
             await ImapAccount.update({ImapAccount.status: "reconnect", ImapAccount.status_reason: reason}).where(same)
             return MailboxFetch(connected=False)
-        except (TimeoutError, MailboxUnavailable) as down:
+        except MailboxUnavailable as down:
             await ImapAccount.update({ImapAccount.last_error: str(down)}).where(same)
             raise
         capped = SkippedMessage(mailbox_id="-", reason=f"only the newest {FULL_SYNC_LIMIT} were read")

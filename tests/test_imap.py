@@ -157,3 +157,19 @@ async def test_connecting_checks_the_login_and_where_the_api_may_connect(
     assert (await imap.api.delete("/imap", headers=other)).status_code == 404
     assert (await imap.api.delete("/imap", headers=connected)).status_code == 204
     assert (await imap.api.get("/imap", headers=connected)).status_code == 404
+
+
+async def test_a_connection_dropped_while_opening_the_folder_is_a_server_fault_not_a_crash(imap: ImapStack) -> None:
+    user, mailbox = imap.account("edsger")
+    auth = await imap.connect(user)
+    mailbox.add(recent("d002", 1))
+    imap.server.drop_on = "EXAMINE"  # logged in, then the server goes away
+    try:
+        refused = await imap.api.put("/imap", json=imap.body(user), headers=auth)
+        assert refused.status_code == 502 and "dropped the connection" in refused.text, refused.text
+        account = await imap.sync(auth)  # the sync ends well, with the reason on the account
+    finally:
+        imap.server.drop_on = None
+    assert account["status"] == "active" and "dropped the connection" in account["last_error"]
+    account = await imap.sync(auth)
+    assert account["last_error"] is None and account["fetched"] == 1

@@ -3,7 +3,7 @@
 It speaks what a read-only sync uses: CAPABILITY, NOOP, LOGIN, SELECT/EXAMINE (with UIDVALIDITY and UIDNEXT),
 UID SEARCH (ALL, SINCE date, UID range), UID FETCH (UID, RFC822.SIZE, BODY.PEEK[] whole or partial, sent as
 literals) and LOGOUT. Accounts hold folders of messages with UIDs that only grow; a folder can be renumbered (a new
-UIDVALIDITY), a password changed, and every command is counted.
+UIDVALIDITY), a password changed, the connection dropped at a chosen command, and every command is counted.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class Account:
 class ImapStandin:
     accounts: dict[str, Account] = field(default_factory=dict)
     commands: Counter[str] = field(default_factory=Counter)
+    drop_on: str | None = None  # a command ("EXAMINE") on which the server drops the connection without answering
 
 
 class _Session:
@@ -77,6 +78,8 @@ class _Session:
                 command, _, arguments = arguments.partition(" ")
                 command = f"UID {command.upper()}"
             self.server.commands[command] += 1
+            if command == self.server.drop_on:
+                break
             if command == "LOGOUT":
                 self.send("* BYE logging out")
                 self.send(f"{tag} OK LOGOUT completed")
