@@ -198,16 +198,17 @@ async def test_mail_imported_twice_and_synced_at_once_is_analysed_once(gmail: Gm
 async def test_an_expired_access_token_is_refreshed_and_the_new_one_kept(gmail: GmailStack) -> None:
     google, address = gmail.google, address_for("alan")
     auth = await gmail.connect(address)
-    refreshes = google.calls["token:refresh_token"]
-    google.expire_access_tokens()
+    calls = google.account_calls[address]
+    refreshes = calls["token:refresh_token"]
+    google.expire_access_tokens(address)
     google.add(address, recent("d004", 1))
     account = await gmail.sync(auth)
     assert account["fetched"] == 1 and account["status"] == "active"
-    assert google.calls["token:refresh_token"] == refreshes + 1
+    assert calls["token:refresh_token"] == refreshes + 1
     # The refreshed token was sealed back: the next syncs use it instead of refreshing again.
     google.add(address, recent("d010", 0.5))
     assert (await gmail.sync(auth))["fetched"] == 1
-    assert google.calls["token:refresh_token"] == refreshes + 1
+    assert calls["token:refresh_token"] == refreshes + 1
     assert [
         event["status"]
         for event in (await detail(gmail.api, auth, (await gmail.applications(auth))["Contoso"]))["events"]
@@ -218,7 +219,7 @@ async def test_a_revoked_grant_asks_to_reconnect_and_the_sync_goes_on(gmail: Gma
     google, address = gmail.google, address_for("barbara")
     auth = await gmail.connect(address)
     google.revoke_all(address)  # the user removed mocki in their Google account
-    google.expire_access_tokens()
+    google.expire_access_tokens(address)
     google.add(address, recent("d002", 1))  # Lumen: waits for the reconnect
     assert (await import_mail(gmail.api, auth, mbox(recent("d004", 1)))).status_code == 202  # Contoso, uploaded
 
@@ -226,9 +227,9 @@ async def test_a_revoked_grant_asks_to_reconnect_and_the_sync_goes_on(gmail: Gma
     assert account["status"] == "reconnect"
     assert "invalid_grant" in account["status_reason"] and "connect Gmail again" in account["status_reason"]
     assert set(await gmail.applications(auth)) == {"Contoso"}
-    calls = sum(google.calls.values())
+    calls = sum(google.account_calls[address].values())
     await gmail.sync(auth)  # while it waits for the reconnect, syncs do not ask Google at all
-    assert sum(google.calls.values()) == calls
+    assert sum(google.account_calls[address].values()) == calls
 
     reconnected = await gmail.consent(auth, address)
     assert reconnected.status_code == 200 and reconnected.json()["status"] == "active"

@@ -15,7 +15,7 @@ import email
 import email.policy
 import hashlib
 import secrets
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -68,6 +68,8 @@ class Google:
     grants: dict[str, Grant] = field(default_factory=dict)  # refresh token -> grant
     access: dict[str, tuple[str, dt.datetime]] = field(default_factory=dict)  # access token -> refresh, expiry
     calls: Counter[str] = field(default_factory=Counter)  # "token:refresh_token", "messages.list", ...
+    # The same, per Gmail account: other tests' users sync on their own schedules meanwhile.
+    account_calls: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     failures_left: int = 0  # answer this many Gmail API calls with a 503 first
 
     def mailbox(self, address: str) -> Mailbox:
@@ -89,10 +91,12 @@ class Google:
         self.mailbox(address).user_labels[label_id] = name
         return label_id
 
-    def expire_access_tokens(self) -> None:
-        """Every access token given so far stops working (as after an hour)."""
+    def expire_access_tokens(self, address: str) -> None:
+        """Every access token given so far for `address` stops working (as after an hour)."""
         past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-        self.access = {token: (refresh, past) for token, (refresh, _) in self.access.items()}
+        for token, (refresh, _) in list(self.access.items()):
+            if self.grants[refresh].address == address:
+                self.access[token] = (refresh, past)
 
     def revoke_all(self, address: str) -> None:
         """The user removes the app's access in their Google account."""
@@ -163,6 +167,8 @@ def build_app(google: Google) -> web.Application:
             return web.json_response({**issue_access(refresh), "refresh_token": refresh, "scope": " ".join(scopes)})
         if grant_type == "refresh_token":
             grant = google.grants.get(str(form.get("refresh_token")))
+            if grant is not None:
+                google.account_calls[grant.address]["token:refresh_token"] += 1
             if grant is None or grant.revoked:
                 return _oauth_error(400, "invalid_grant", "Token has been expired or revoked.")
             return web.json_response({**issue_access(str(form["refresh_token"])), "scope": " ".join(grant.scopes)})
@@ -179,9 +185,11 @@ def build_app(google: Google) -> web.Application:
         grant.revoked = True
         return web.Response(status=200)
 
-    def signed_in(request: web.Request) -> Mailbox:
+    def signed_in(request: web.Request, name: str) -> Mailbox:
         scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
         found = google.access.get(presented) if scheme == "Bearer" else None
+        if found is not None:
+            google.account_calls[google.grants[found[0]].address][name] += 1
         if found is None or found[1] <= dt.datetime.now(dt.UTC) or google.grants[found[0]].revoked:
             raise _Refused(_api_error(401, "Request had invalid authentication credentials.", "authError"))
         grant = google.grants[found[0]]
@@ -199,7 +207,7 @@ def build_app(google: Google) -> web.Application:
                     google.failures_left -= 1
                     return _api_error(503, "The service is currently unavailable.", "backendError")
                 try:
-                    box = signed_in(request)
+                    box = signed_in(request, name)
                     response: web.Response = await handler(request, box)
                     return response
                 except _Refused as refused:
