@@ -259,6 +259,29 @@ async def stop_reminders(client: Client, todo: uuid.UUID) -> None:
             raise
 
 
+async def deliver_notification(delivery: Delivery, notification: uuid.UUID) -> None:
+    """Sends the notification unless it was sent; the row id is the transport's idempotency key."""
+    row = (
+        await Notification.select(
+            Notification.subject, Notification.body, Notification.sent_at, Notification.owner.email
+        )
+        .where(Notification.id == notification)
+        .first()
+    )
+    if row is None or row["sent_at"] is not None:
+        return
+    delivery_id = await delivery.send(
+        OutgoingMail(to=row["owner.email"], subject=row["subject"], text=row["body"], idempotency_key=str(notification))
+    )
+    await Notification.update(
+        {
+            Notification.sent_at: dt.datetime.now(dt.UTC),
+            Notification.transport: delivery.transport,
+            Notification.delivery_id: delivery_id,
+        }
+    ).where(Notification.id == notification)
+
+
 class TodoActivities:
     def __init__(self, delivery: Delivery, client: Client, settings: Settings) -> None:
         self._delivery = delivery
@@ -317,7 +340,7 @@ class TodoActivities:
             .order_by(Notification.created_at)
         )
         for row in rows:
-            await self._deliver(row["id"])
+            await deliver_notification(self._delivery, row["id"])
         return len(rows)
 
     @activity.defn
@@ -355,28 +378,5 @@ class TodoActivities:
         )
         notification = await Notification.select(Notification.id).where(Notification.dedupe_key == key).first()
         assert notification is not None  # just written, or written by an earlier attempt
-        await self._deliver(notification["id"])
+        await deliver_notification(self._delivery, notification["id"])
         return ReminderSent(sent=True)
-
-    async def _deliver(self, notification: uuid.UUID) -> None:
-        row = (
-            await Notification.select(
-                Notification.subject, Notification.body, Notification.sent_at, Notification.owner.email
-            )
-            .where(Notification.id == notification)
-            .first()
-        )
-        if row is None or row["sent_at"] is not None:
-            return
-        delivery_id = await self._delivery.send(
-            OutgoingMail(
-                to=row["owner.email"], subject=row["subject"], text=row["body"], idempotency_key=str(notification)
-            )
-        )
-        await Notification.update(
-            {
-                Notification.sent_at: dt.datetime.now(dt.UTC),
-                Notification.transport: self._delivery.transport,
-                Notification.delivery_id: delivery_id,
-            }
-        ).where(Notification.id == notification)

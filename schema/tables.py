@@ -300,3 +300,36 @@ class Notification(Table):
     sent_at = Timestamptz(null=True, default=None)
     transport = Varchar(length=10, null=True, default=None)  # resend | outbox
     delivery_id = Varchar(length=200, null=True, default=None)
+
+
+class JobPosting(Table):
+    """A job opening imported from a JSON or CSV file. A recruiter's or admin's postings are `shared` (every
+    candidate's recommendations); a candidate's own import is theirs alone. Public data: nothing here is sealed."""
+
+    id = UUID(primary_key=True)
+    publisher = ForeignKey(references=AppUser)
+    shared = Boolean()
+    source_ref = Varchar(length=200)  # the file's id for it, else a digest of company, title and link
+    company = Varchar(length=200)
+    title = Varchar(length=200)
+    location = Varchar(length=200, null=True, default=None)
+    url = Text(null=True, default=None)
+    description = Text()
+    posted_at = Timestamptz(null=True, default=None)
+    closes_at = Timestamptz(null=True, default=None)
+    content_sha256 = Varchar(length=64)
+    # Title and description, and the title alone; none until the PostingIndexWorkflow gets to the posting.
+    embedding = Vector(384, null=True, default=None)
+    title_embedding = Vector(384, null=True, default=None)
+    embedding_provider = Varchar(length=80, null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class RecommendedPosting(Table):
+    """A posting a weekly digest recommended to a user: the next digests recommend others."""
+
+    id = UUID(primary_key=True)
+    owner = ForeignKey(references=AppUser)
+    posting = ForeignKey(references=JobPosting)
+    notification = ForeignKey(references=Notification)

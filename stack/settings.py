@@ -82,6 +82,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mail_sync_every_minutes: int = 15
     # Reminders before a todo's deadline or interview, largest first (REMINDER_LEADS="24h,1h").
     reminder_leads_seconds: tuple[int, ...] = (24 * 3600, 3600)
+    # Job recommendations leave out companies that turned the user down within this many days.
+    recommendations_skip_rejected_days: int = 180
     # Gmail (OAuth 2.0 web client). The redirect URI defaults to this API's /gmail/callback; the Google endpoints
     # are overridable so a local stand-in can play Google.
     google_client_id: str | None = None
@@ -248,6 +250,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
         if not value.isdigit() or not 5 <= int(value) <= 1440:
             raise SettingsError(f"MAIL_SYNC_EVERY_MINUTES={value!r} must be a whole number of minutes from 5 to 1440")
         fields["mail_sync_every_minutes"] = int(value)
+    if value := get("RECOMMENDATIONS_SKIP_REJECTED_DAYS"):
+        if not value.isdigit() or not 0 <= int(value) <= 3650:
+            raise SettingsError(
+                f"RECOMMENDATIONS_SKIP_REJECTED_DAYS={value!r} must be a whole number of days from 0 to 3650"
+            )
+        fields["recommendations_skip_rejected_days"] = int(value)
     if value := get("REMINDER_LEADS"):
         fields["reminder_leads_seconds"] = _leads("REMINDER_LEADS", value)
     if value := get("MOCKI_HISTORY_EVENT_LIMIT"):

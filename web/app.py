@@ -35,6 +35,7 @@ from web.health import HealthController
 from web.idempotency import IdempotencyMiddleware
 from web.imap import ImapController
 from web.limits import RateLimiter
+from web.postings import PostingController, RecommendationController
 from web.prep import PrepController
 from web.questions import QuestionController
 from web.replay import ReplayDetector
@@ -57,9 +58,8 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
         app.state.replays = ReplayDetector(app.state.redis)
         app.state.breaker = llm_breaker(settings, app.state.redis)
         # Searches embed their text here (the local model loads on the first search) and cache it in Redis.
-        app.state.bank_index = BankIndex(
-            CachedEmbedder(build_embedder(settings), app.state.redis, settings.embedding_cache_seconds)
-        )
+        app.state.embedder = CachedEmbedder(build_embedder(settings), app.state.redis, settings.embedding_cache_seconds)
+        app.state.bank_index = BankIndex(app.state.embedder)
         app.state.http = httpx.AsyncClient(timeout=5)
         try:
             yield
@@ -80,6 +80,8 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             ImapController,
             PrepController,
             TodoController,
+            PostingController,
+            RecommendationController,
             QuestionController,
             HealthController,
         ],

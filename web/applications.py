@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities import sync_requests
 from activities.applications import ADDED_BY_HAND, SET_BY_HAND, refresh_status, store_messages
+from activities.digest import ensure_digest_schedule
 from activities.mail_parse import parse_mailbox
 from activities.sync_requests import email_sync_schedule_id, email_sync_workflow_id
 from schema.applications import (
@@ -213,13 +214,14 @@ class ApplicationController(Controller):
 
 
 async def request_sync(state: State, owner: str) -> str:
-    """Starts the owner's email sync (or asks the running one to look again), and their sync schedule when they
-    have none yet."""
+    """Starts the owner's email sync (or asks the running one to look again), and their sync schedule and weekly
+    digest when they have none yet."""
     client: Client = state.temporal
     task_queue = state.settings.interview_task_queue
     workflow_id = await sync_requests.request_sync(client, task_queue, owner)
     every = dt.timedelta(minutes=state.settings.mail_sync_every_minutes)
     await sync_requests.ensure_schedule(client, task_queue, owner, every)
+    await ensure_digest_schedule(client, task_queue, owner)
     return workflow_id
 
 

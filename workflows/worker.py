@@ -9,6 +9,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.applications import MailActivities
+from activities.digest import DigestActivities
 from activities.embeddings import build_embedder
 from activities.gmail import GmailActivities
 from activities.grounding import PlanGrounder
@@ -18,6 +19,7 @@ from activities.interview import InterviewActivities
 from activities.llm import build_interviewer, llm_breaker
 from activities.mail_delivery import build_delivery
 from activities.mail_llm import build_email_reader
+from activities.postings import PostingActivities
 from activities.question_bank import QuestionBank
 from activities.reply_leads import ReplyLeads
 from activities.retrieval import BankIndex, CachedEmbedder
@@ -28,9 +30,11 @@ from activities.todos import TodoActivities
 from activities.vault import Vault, master_keys_of
 from activities.voice import VoiceActivities
 from stack.settings import Settings
+from workflows.digest import WeeklyDigestWorkflow
 from workflows.email_sync import EmailSyncWorkflow, ScheduledEmailSync
 from workflows.ingest import DocumentIngestWorkflow
 from workflows.interview import InterviewWorkflow
+from workflows.postings import PostingIndexWorkflow
 from workflows.reminder import ReminderWorkflow
 
 log = logging.getLogger(__name__)
@@ -44,7 +48,8 @@ async def interview_worker(
     The bank's questions are embedded before the worker serves, so no activity waits on it (when the embedding
     provider is unreachable, the worker serves anyway and the first search embeds them)."""
     embedder = build_embedder(settings)
-    bank_index = BankIndex(CachedEmbedder(embedder, redis, settings.embedding_cache_seconds))
+    cached_embedder = CachedEmbedder(embedder, redis, settings.embedding_cache_seconds)
+    bank_index = BankIndex(cached_embedder)
     try:
         await bank_index.ensure_embedded()
     except Exception as exc:
@@ -66,12 +71,24 @@ async def interview_worker(
     voice = VoiceActivities(build_tts(settings))
     mail = MailActivities(vault, build_email_reader(settings))
     gmail = GmailActivities(vault, settings)
-    todos = TodoActivities(build_delivery(settings), client, settings)
+    delivery = build_delivery(settings)
+    todos = TodoActivities(delivery, client, settings)
+    # Postings are embedded uncached (each once); the roles a profile is made of are short and repeat.
+    postings = PostingActivities(embedder)
+    digests = DigestActivities(cached_embedder, vault, delivery, settings)
     sync_requests = SyncRequests(client, task_queue or settings.interview_task_queue)
     return Worker(
         client,
         task_queue=task_queue or settings.interview_task_queue,
-        workflows=[InterviewWorkflow, DocumentIngestWorkflow, EmailSyncWorkflow, ScheduledEmailSync, ReminderWorkflow],
+        workflows=[
+            InterviewWorkflow,
+            DocumentIngestWorkflow,
+            EmailSyncWorkflow,
+            ScheduledEmailSync,
+            ReminderWorkflow,
+            PostingIndexWorkflow,
+            WeeklyDigestWorkflow,
+        ],
         activities=[
             activities.plan_interview,
             activities.record_turn,
@@ -96,5 +113,7 @@ async def interview_worker(
             todos.reminder_plan,
             todos.send_reminder,
             sync_requests.request_sync,
+            postings.index_postings,
+            digests.send_weekly_digest,
         ],
     )
