@@ -350,7 +350,7 @@ def demo(settings: Settings) -> None:
 
     from activities.mail_delivery import outbox_folder
     from stack.demo import run_scripted_interview, sign_in
-    from stack.mail_demo import import_sample_mailbox
+    from stack.mail_demo import import_sample_mailbox, recommend_jobs, send_weekly_digest
     from stack.voice_demo import voice_exchange
 
     with running_app(settings) as (endpoints, api_url):
@@ -358,7 +358,11 @@ def demo(settings: Settings) -> None:
         with httpx.Client(base_url=api_url, timeout=30) as http:
             token = sign_in(http)
             http.headers["Authorization"] = f"Bearer {token}"
-            import_sample_mailbox(http, None if settings.resend_api_key else outbox_folder(settings))
+            outbox = None if settings.resend_api_key else outbox_folder(settings)
+            import_sample_mailbox(http, outbox)
+            me = str(http.get("/users/me").json()["id"])
+        recommend_jobs(api_url, token)
+        asyncio.run(send_weekly_digest(endpoints.temporal_address, settings.temporal_namespace, me, outbox))
         asyncio.run(voice_exchange(api_url, token))
         print_urls(endpoints, api_url, settings.temporal_namespace, "The demo ran on (stopped when it ends):")
         if endpoints.temporal_ui_url:

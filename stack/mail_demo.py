@@ -1,22 +1,29 @@
 """The demo's job-application tracker: import the sample mailbox, wait for the email sync, print each application
 with its timeline, the todos it made with their reminders, the prep plan of an interview invitation, and the emails
-mocki sent about it."""
+mocki sent about it; then job recommendations from sample postings and the weekly digest."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from pathlib import Path
 
 import httpx
 import msgspec
+from temporalio.client import ScheduleActionExecutionStartWorkflow
 
+from activities.digest import digest_schedule_id
 from activities.mail_delivery import read_outbox
 from activities.todos import INTERVIEW_STATUSES
 from schema.applications import ApplicationPage, ApplicationView, ImportReport, SyncStarted
+from schema.postings import DigestResult, PostingImport, Recommendations
 from schema.prep import PrepPlan
 from schema.todos import TodoPage
+from stack.demo import DEMO_CANDIDATE
 from stack.sample_mail import SAMPLE_MAILBOX, sample_mailbox_as_of
+from stack.sample_postings import postings_json
+from stack.temporal import connect
 
 SYNC_WAIT_SECONDS = 60
 
@@ -94,3 +101,57 @@ def _ok(response: httpx.Response) -> bytes:
     if response.status_code >= 400:
         raise SystemExit(f"{response.request.method} {response.request.url.path} failed: {response.text}")
     return response.content
+
+
+DEMO_RECRUITER = {"email": "rita@demo.mocki.local", "password": "demo-recruiter-password"}
+INDEX_WAIT_SECONDS = 120
+
+
+def recommend_jobs(api_url: str, candidate_token: str) -> None:
+    """A recruiter publishes the sample postings; the candidate's recommendations, ranked against the resume and
+    the applications imported above."""
+    with httpx.Client(base_url=api_url, timeout=30) as recruiter:
+        signup = recruiter.post("/auth/signup", json={**DEMO_RECRUITER, "display_name": "Rita", "role": "recruiter"})
+        login = recruiter.post("/auth/login", json=DEMO_RECRUITER) if signup.status_code == 409 else signup
+        recruiter.headers["Authorization"] = f"Bearer {msgspec.json.decode(_ok(login))['access_token']}"
+        files = {"file": ("postings.json", postings_json(), "application/json")}
+        report = msgspec.json.decode(_ok(recruiter.post("/postings/import", files=files)), type=PostingImport)
+    print(f"\n== Job postings: a recruiter imported {report.added} new, {report.unchanged} unchanged (shared) ==")
+    with httpx.Client(base_url=api_url, timeout=30, headers={"Authorization": f"Bearer {candidate_token}"}) as http:
+        deadline = time.monotonic() + INDEX_WAIT_SECONDS
+        while True:
+            found = msgspec.json.decode(_ok(http.get("/recommendations?limit=5")), type=Recommendations)
+            if not found.unindexed:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the postings were not embedded within {INDEX_WAIT_SECONDS} s")
+            time.sleep(0.5)
+    print(f"  ranked by {found.embedding_provider} against your resume and {found.applications} applied-for roles")
+    for rank, item in enumerate(found.recommendations, start=1):
+        print(f"  {rank}. {item.title} at {item.company}  ({item.similarity:.2f})  {'; '.join(item.because)}")
+    for exclusion in found.excluded:
+        print(f"  left out: {exclusion.company} ({exclusion.reason})")
+
+
+async def send_weekly_digest(temporal_address: str, namespace: str, owner: str, outbox: Path | None) -> None:
+    """Runs the candidate's weekly digest now (its schedule would on Monday) and shows the email."""
+    client = await connect(temporal_address, namespace)
+    schedule = client.get_schedule_handle(digest_schedule_id(owner))
+    runs_before = len((await schedule.describe()).info.recent_actions)
+    await schedule.trigger()
+    for _ in range(SYNC_WAIT_SECONDS * 10):
+        actions = (await schedule.describe()).info.recent_actions
+        if len(actions) > runs_before:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise SystemExit("the weekly digest schedule did not run")
+    action = actions[-1].action
+    assert isinstance(action, ScheduleActionExecutionStartWorkflow)
+    result = await client.get_workflow_handle(action.workflow_id, result_type=DigestResult).result()
+    print(f"\n== Weekly digest ({digest_schedule_id(owner)}, Mondays 08:00 UTC; run now) ==")
+    print(f"  {result.reason}: {result.postings} postings recommended  (workflow {action.workflow_id})")
+    if outbox is not None:
+        for path, message in read_outbox(outbox, DEMO_CANDIDATE["email"]):
+            if str(message["Subject"]).startswith("Your week"):
+                print(f"  {message['Subject']}  ({path})")

@@ -173,6 +173,12 @@ def test_the_demo_runs_an_interview_whose_workflow_stays_visible_as_completed(tm
     assert "== Prep plan: Tailspin Toys invited you to interview ==" in output, output
     assert "mock interview for Mobile Engineer" in output and "Practise a mock Mobile Engineer interview" in output
     assert re.search(r"  focus: \w+", output) and "nothing seen yet" not in output, output
+    # Shared postings recommended against the resume and applications, Contoso (which said no) left out; the digest.
+    assert "== Job postings: a recruiter imported 11 new, 0 unchanged (shared) ==" in output, output
+    assert re.search(r"  1\. .* at (Fabrikam Pay|Northwind Traders|Woodgrove Bank)  \(0\.\d\d\)  close to your", output)
+    assert re.search(r"  left out: Contoso \(turned you down on \d\d \w{3} \d{4}\)", output), output
+    assert re.search(r"  sent: 5 postings recommended", output), output
+    assert re.search(r"  Your week: 5 jobs you may like  \(.*outbox/.*\.eml\)", output), output
     # One voice exchange in a LiveKit room, with its latency as heard and as the agent recorded it.
     assert re.search(r"Candidate hears: .*welcome to your", output, re.IGNORECASE), output
     assert re.search(r"Voice to voice, as the candidate heard it: \d+ ms", output), output
