@@ -9,7 +9,7 @@ from temporalio.worker import Worker
 
 from stack.services import Endpoints
 from stack.settings import Settings
-from tests.conftest import PASSWORD, isolated_api
+from tests.conftest import PASSWORD, isolated_api, sign_up
 
 
 async def test_security_headers_are_on_successes_and_errors_alike(api: Client) -> None:
@@ -79,3 +79,18 @@ async def test_an_oversized_body_is_refused_with_413_keyed_or_not(api: Client) -
     for extra in ({}, {"Idempotency-Key": "big-body"}):
         response = await api.post("/rooms", content=huge, headers={**auth, **extra, "Content-Type": "application/json"})
         assert response.status_code == 413, (extra, response.text)
+
+
+async def test_a_binary_form_field_sent_without_a_filename_is_a_400_on_every_upload(api: Client) -> None:
+    auth, _ = await sign_up(api)
+    # Found by `make fuzz`: a PNG sent as a plain form field (no filename) failed Litestar's form parsing with a 500.
+    form = (
+        b'--XX\r\nContent-Disposition: form-data; name="file"\r\n\r\n\x89PNG\r\n\x1a\n\x00\r\n'
+        b'--XX\r\nContent-Disposition: form-data; name="kind"\r\n\r\nresume\r\n--XX--\r\n'
+    )
+    for path in ("/documents", "/applications/import", "/postings/import"):
+        response = await api.post(
+            path, content=form, headers={**auth, "Content-Type": "multipart/form-data; boundary=XX"}
+        )
+        assert response.status_code == 400, (path, response.text)
+        assert "not UTF-8 text: send a file as a file part" in response.json()["detail"]

@@ -77,12 +77,26 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
     return create_exception_response(request, exc)
 
 
+def undecodable_form(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    # Litestar decodes every multipart part sent without a filename as UTF-8 text, before any handler runs.
+    if request.content_type[0] == "multipart/form-data":
+        return create_exception_response(
+            request,
+            ClientException(
+                "A form field is not UTF-8 text: send a file as a file part (with a filename), and text fields as "
+                "UTF-8."
+            ),
+        )
+    return unexpected_error(request, exc)
+
+
 EXCEPTION_HANDLERS = {
     Exception: unexpected_error,
     HTTPException: http_error,
     ClientException: client_error,
     RPCError: temporal_error,
     RuntimeError: runtime_error,
+    UnicodeDecodeError: undecodable_form,
     PostgresConnectionError: database_error,
     ConnectionRefusedError: database_error,  # asyncpg raises the OS error when it cannot reach Postgres
 }
