@@ -2,10 +2,12 @@
 which position, what happened (status) and by when something is due.
 
 Two parts. Phrase rules in English, German, Spanish and French, written from how applicant-tracking systems, job
-boards and recruiters phrase these emails, decide when one status's phrases clearly win (score >= 4, above the
-marketing score). Otherwise a softmax regression over hashed words and word pairs, trained at load on the team's
-labelled emails (`mail_examples/`, 165), makes the call: rules alone matched only the phrasings they were written
-from (36% on emails written after them); with the model, 72%. Feeding the rule scores into the model as features
+boards and recruiters phrase these emails, decide when one status's phrases win (score >= 3, above the marketing
+score). Otherwise a softmax regression over hashed words, word pairs and how the email was written (a reply, from a
+person, asking something), trained at load on the team's labelled emails (`mail_examples/`, 225), makes the call.
+Rules alone matched only the phrasings they were written from (36% on emails written after them); rules and model
+reach 86.7% on 30 emails written after this version was frozen, and 90.7% in cross-validation (which flatters the
+rules: they were written while reading most of those emails). Feeding the rule scores into the model as features
 made it lean on them and lose the same emails, so the two stay separate.
 `python -m bench mail` measures it by cross-validation and on emails never trained on. Deterministic, well under a
 millisecond per email, so it is also what answers while a model provider is down.
@@ -30,7 +32,7 @@ from activities.mail_fields import company_of, deadline_of, moment_of, position_
 from activities.mail_parse import ParsedEmail, parse_message
 from schema.applications import ApplicationStatus
 
-OFFLINE_PROVIDER = "offline:rules+softmax-v1"
+OFFLINE_PROVIDER = "offline:rules+softmax-v2"
 EXAMPLES = Path(__file__).with_name("mail_examples")
 NOT_APPLICATION = "none"
 STATUSES: tuple[str, ...] = typing.get_args(ApplicationStatus)
@@ -163,7 +165,7 @@ _MARKETING = _rules(
 
 
 _HASH_DIMENSIONS = 1 << 12
-RULES_DECIDE_AT = 4.0
+RULES_DECIDE_AT = 3.0
 _WORDS = re.compile(r"[^\W\d_]+", re.UNICODE)
 _LABELS = (*STATUSES, NOT_APPLICATION)
 
@@ -181,15 +183,38 @@ def rule_scores(message: ParsedEmail) -> dict[str, float]:
 
 
 def features(message: ParsedEmail) -> NDArray[np.float32]:
-    """Hashed subject words, body words and word pairs (L2-normalised counts), and a bias."""
+    """Hashed subject words, body words and word pairs, how the email was written (`_manner`) (L2-normalised
+    counts), and a bias."""
     vector = np.zeros(_HASH_DIMENSIONS + 1, dtype=np.float32)
     for prefix, text in (("s", message.subject), ("b", message.text[:3000])):
         words = [word.lower() for word in _WORDS.findall(text)]
         for token in [*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))]:
             vector[_bucket(f"{prefix}:{token}")] += 1.0
+    for token in _manner(message):
+        vector[_bucket(f"m:{token}")] += 1.0
     vector /= max(1.0, float(np.linalg.norm(vector)))
     vector[-1] = 1.0
     return vector
+
+
+# How an email was written says what words alone miss on phrasings never seen: a recruiter's reply comes from a
+# person, often as "Re:", and asks something; confirmations and status updates come from an organisation's mailbox.
+# With these, cross-validation rose from 88.4% to 90.7% and the first fresh set from 84% to 88%.
+_REPLY_SUBJECT = re.compile(r"\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
+_ORGANISATION_SENDER = re.compile(
+    r"career|recruit|talent|\bhr\b|\bjobs?\b|team|people|hiring|no-?reply|notification|apply|\bvia\b|workday|"
+    r"greenhouse|lever|smartrecruiters|linkedin|indeed|news|alert|billing|events?|info|support",
+    re.IGNORECASE,
+)
+
+
+def _manner(message: ParsedEmail) -> list[str]:
+    tokens = ["reply"] if _REPLY_SUBJECT.match(message.subject) else []
+    sender = f"{message.sender_name} {message.sender_address}"
+    tokens.append("from_organisation" if _ORGANISATION_SENDER.search(sender) else "from_person")
+    if "?" in message.text:
+        tokens.append("asks")
+    return tokens
 
 
 class StatusModel:
