@@ -27,6 +27,7 @@ from temporalio.client import (
 )
 from temporalio.common import WorkflowIDConflictPolicy
 
+from activities.priority import priority_of
 from schema.applications import SyncInput, SyncResult
 
 
@@ -41,6 +42,7 @@ def email_sync_schedule_id(owner: str) -> str:
 async def request_sync(client: Client, task_queue: str, owner: str) -> str:
     """Starts the owner's email sync, or asks the running one to look again (never two at once)."""
     workflow_id = email_sync_workflow_id(owner)
+    owner_priority = await priority_of(owner)
     for _attempt in range(2):
         start: WithStartWorkflowOperation[Any, SyncResult] = WithStartWorkflowOperation(
             "EmailSyncWorkflow",
@@ -49,6 +51,7 @@ async def request_sync(client: Client, task_queue: str, owner: str) -> str:
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             result_type=SyncResult,
+            priority=owner_priority,
         )
         try:
             await client.execute_update_with_start_workflow("requested", start_workflow_operation=start)

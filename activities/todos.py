@@ -17,6 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.mail_classifier import EmailAnalysis
 from activities.mail_delivery import Delivery, OutgoingMail
+from activities.priority import priority_of
 from schema.applications import SyncInput
 from schema.tables import Notification, Todo
 from schema.todos import ReminderDue, ReminderInput, ReminderPlan, ReminderSent
@@ -242,6 +243,7 @@ async def tell_reminders(client: Client, task_queue: str, todo: dict[str, Any]) 
             id=reminder_workflow_id(todo["id"]),
             task_queue=task_queue,
             start_signal="changed",
+            priority=await priority_of(todo["owner"]),
         )
     else:
         await stop_reminders(client, todo["id"])
@@ -321,7 +323,7 @@ class TodoActivities:
     async def schedule_reminders(self, request: SyncInput) -> int:
         """Tells the ReminderWorkflow of every todo changed since it last was (new generated todos, and any
         whose telling failed). Returns how many were told."""
-        rows = await Todo.select(Todo.id, Todo.status, Todo.due_at, Todo.updated_at).where(
+        rows = await Todo.select(Todo.id, Todo.owner, Todo.status, Todo.due_at, Todo.updated_at).where(
             (Todo.owner == uuid.UUID(request.owner))
             & (Todo.status == "TODO")
             & Todo.due_at.is_not_null()

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import abuse, foundation, interview, mail, mail_sync, retrieval, voice
+from bench import abuse, foundation, interview, mail, mail_sync, priority, retrieval, voice
 
 RESULTS = Path(__file__).with_name("results")
 BENCHMARKS: dict[str, tuple[str, Callable[[], list[tuple[str, str, str]]]]] = {
@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[], list[tuple[str, str, str]]]]] = {
     "voice": ("Voice interviews: voice-to-voice latency in a real LiveKit room", voice.run),
     "mail": ("Email analysis: classifier accuracy per status (offline; LLM with a key), throughput", mail.run),
     "mail_sync": ("Email sync: 1,000 emails imported, analysed and merged by the workflow", mail_sync.run),
+    "priority": ("Task priority: VIP vs ordinary email syncs on a backlogged io queue", priority.run),
 }
 
 

@@ -14,6 +14,7 @@ class AppUser(Table, tablename="app_user"):
     password_hash = Text()
     role = Varchar(length=12)
     created_at = Timestamptz()
+    vip = Boolean(default=False)  # their jobs jump the task queues' backlogs
 
 
 class RefreshToken(Table):

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import msgspec
 
 from schema.accounts import Role, Signup
+from schema.queues import QUEUE_KINDS, QueueKind
 from stack import binaries, database
 from stack.services import Endpoints, LocalStack, StackError, running_endpoints
 from stack.settings import Settings, SettingsError, load_settings
@@ -35,7 +37,7 @@ SYSTEM_PACKAGES = {
 }
 
 
-def main(argv: list[str] | None = None) -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mocki", description="AI mock interviews.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="start the whole stack and the app; Ctrl-C stops everything")
@@ -43,8 +45,14 @@ def main(argv: list[str] | None = None) -> None:
         "demo", help="start the stack, run a scripted interview, import a sample mailbox, print the results, stop"
     )
     commands.add_parser("api", help="serve the API (service URLs must be set, as `mocki up` does)")
-    worker = commands.add_parser("worker", help="run the Temporal worker (service URLs must be set)")
-    worker.add_argument("--ready-file", type=Path, help="touched once the worker polls its task queue")
+    worker = commands.add_parser("worker", help="run the Temporal workers (service URLs must be set)")
+    worker.add_argument("--ready-file", type=Path, help="touched once the worker polls its task queues")
+    worker.add_argument(
+        "--queues",
+        type=_queue_kinds,
+        default=QUEUE_KINDS,
+        help="the task queues to serve, comma-separated (default interview,io,cpu: all in one process)",
+    )
     agent = commands.add_parser("agent", help="run the LiveKit voice agent worker (service URLs must be set)")
     agent.add_argument("--ready-file", type=Path, help="touched once LiveKit has registered the agent worker")
     commands.add_parser("migrate", help="apply database migrations to DATABASE_URL")
@@ -58,6 +66,9 @@ def main(argv: list[str] | None = None) -> None:
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True, help="display name")
     create.add_argument("--role", choices=["candidate", "recruiter", "admin"], required=True)
+    vip = users.add_parser("vip", help="make an account VIP: its interviews, documents and syncs jump queue backlogs")
+    vip.add_argument("--email", required=True)
+    vip.add_argument("--off", action="store_true", help="make it an ordinary account again")
     keys = commands.add_parser("keys", help="the master key that wraps each document's key")
     keys.add_subparsers(dest="keys_command", required=True).add_parser(
         "rotate",
@@ -65,7 +76,11 @@ def main(argv: list[str] | None = None) -> None:
         "ENCRYPTION_MASTER_KEY (the old one in ENCRYPTION_PREVIOUS_MASTER_KEYS), or, without one, under a new key "
         "made in the data folder",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
     try:
         settings = load_settings()
         if args.command == "up":
@@ -75,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "api":
             serve_api(settings)
         elif args.command == "worker":
-            asyncio.run(run_worker(settings, args.ready_file))
+            asyncio.run(run_worker(settings, args.ready_file, args.queues))
         elif args.command == "agent":
             from agents.worker import run_agent
 
@@ -87,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "setup":
             setup()
         elif args.command == "users":
-            create_user(settings, args.email, args.name, args.role)
+            manage_users(settings, args)
         elif args.command == "keys":
             rotate_keys(settings)
     except (SettingsError, StackError, ServiceFailed, binaries.BinaryUnavailable) as exc:
@@ -119,6 +134,38 @@ def setup() -> None:
 
 
 # --- accounts -------------------------------------------------------------------------------------------------
+
+
+def manage_users(settings: Settings, args: argparse.Namespace) -> None:
+    if args.users_command == "vip":
+        set_vip(settings, args.email, vip=not args.off)
+    else:
+        create_user(settings, args.email, args.name, args.role)
+
+
+def set_vip(settings: Settings, email: str, *, vip: bool) -> None:
+    with _database(settings) as database_url:
+
+        async def update() -> int:
+            from schema.tables import AppUser
+            from web.accounts import normalise_email
+
+            await migrate(database_url)
+            engine = database.bind(database_url)
+            await engine.start_connection_pool()
+            try:
+                changed = (
+                    await AppUser.update({AppUser.vip: vip})
+                    .where(AppUser.email == normalise_email(email))
+                    .returning(AppUser.id)
+                )
+            finally:
+                await engine.close_connection_pool()
+            return len(changed)
+
+        if not asyncio.run(update()):
+            raise StackError(f"no account {email}")
+    print(f"{email} is {'a VIP' if vip else 'an ordinary account'} now: jobs started from now on have that priority")
 
 
 def create_user(settings: Settings, email: str, name: str, role: Role) -> None:
@@ -253,12 +300,20 @@ def serve_api(settings: Settings) -> None:
     )
 
 
-async def run_worker(settings: Settings, ready_file: Path | None) -> None:
+def _queue_kinds(value: str) -> tuple[QueueKind, ...]:
+    kinds = tuple(kind.strip() for kind in value.split(","))
+    unknown = [kind for kind in kinds if kind not in QUEUE_KINDS]
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(f"{', '.join(unknown) or 'none'}: the queues are {', '.join(QUEUE_KINDS)}")
+    return typing.cast("tuple[QueueKind, ...]", kinds)
+
+
+async def run_worker(settings: Settings, ready_file: Path | None, kinds: tuple[QueueKind, ...]) -> None:
     from redis.asyncio import Redis
 
     from activities.question_bank import QuestionBank
     from stack.temporal import connect
-    from workflows.worker import interview_worker
+    from workflows.worker import mocki_workers
 
     endpoints = external_endpoints(settings)
     redis = Redis.from_url(endpoints.redis_url)
@@ -270,7 +325,7 @@ async def run_worker(settings: Settings, ready_file: Path | None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with await interview_worker(client, settings, redis, await QuestionBank.load()):
+        async with await mocki_workers(client, settings, redis, await QuestionBank.load(), kinds=kinds):
             if ready_file:
                 ready_file.touch()  # noqa: ASYNC240 - one tiny local write, once, before serving
             await stop.wait()
@@ -295,20 +350,23 @@ def running_app(settings: Settings) -> Iterator[tuple[Endpoints, str]]:
             "MOCKI_DATA_DIR": str(stack.data_dir),
             "MOCKI_API_HOST": settings.api_host,
             "MOCKI_API_PORT": str(settings.api_port),
-            "MOCKI_INTERVIEW_TASK_QUEUE": settings.interview_task_queue,
+            "MOCKI_TASK_QUEUE_PREFIX": settings.task_queue_prefix,
             "DATABASE_URL": endpoints.database_url,
             "REDIS_URL": endpoints.redis_url,
             "TEMPORAL_ADDRESS": endpoints.temporal_address,
             "LIVEKIT_URL": endpoints.livekit_url,
         }
         mocki = [sys.executable, "-m", "stack.cli"]
-        for command in ("worker", "agent"):  # each touches its ready file once it serves
-            ready_file = stack.data_dir / "run" / f"{command}.ready"
+        # A worker process per task queue, so parsing and model batches never hold up a turn; then the agent.
+        # Each touches its ready file once it serves.
+        children = [(f"worker-{kind}", ["worker", "--queues", kind]) for kind in QUEUE_KINDS] + [("agent", ["agent"])]
+        for name, command in children:
+            ready_file = stack.data_dir / "run" / f"{name}.ready"
             ready_file.unlink(missing_ok=True)
             app.start(
                 ProcessSpec(
-                    command,
-                    [*mocki, command, "--ready-file", str(ready_file)],
+                    name,
+                    [*mocki, *command, "--ready-file", str(ready_file)],
                     ready_port=None,
                     env=env,
                     ready_check=ready_file.exists,

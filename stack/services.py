@@ -227,6 +227,11 @@ class LocalStack:
             "--ui-port", str(ui_port),
             "--namespace", self.settings.temporal_namespace,
             "--log-level", "warn",
+            # Task priority (VIP accounts' jobs first) needs the priority matcher, and holds across a queue only
+            # when it has one partition (tasks spread over partitions are ordered within each); one node needs no more.
+            "--dynamic-config-value", "matching.useNewMatcher=true",
+            "--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+            "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
         ]  # fmt: skip
         self._supervisor.start(
             ProcessSpec(

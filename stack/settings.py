@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from schema.queues import QUEUE_KINDS, queue_name
+
 Provider = Literal["auto", "openai", "offline"]
 
 
@@ -101,8 +103,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # until `mocki keys rotate` has re-wrapped it under the current one.
     encryption_master_key: bytes | None = None
     encryption_previous_master_keys: tuple[bytes, ...] = ()
-    # Temporal task queues.
-    interview_task_queue: str = "interview"
+    # Temporal task queues (schema/queues.py): `{prefix}interview`, `{prefix}io`, `{prefix}cpu`.
+    task_queue_prefix: str = ""
+    # How many activities one worker process runs at once on each queue.
+    interview_concurrency: int = 100
+    io_concurrency: int = 20
+    cpu_concurrency: int = os.cpu_count() or 2
     # An interview's workflow continues as new once its history holds this many events (Temporal suggests it
     # sooner for very large histories).
     history_event_limit: int = 2000
@@ -115,6 +121,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     voice_filler_after_seconds: float = 1.0
     # OpenTelemetry: metrics are exported over OTLP/HTTP to this collector base URL when it is set.
     otlp_endpoint: str | None = None
+
+    @property
+    def interview_task_queue(self) -> str:
+        return queue_name(self.task_queue_prefix, "interview")
+
+    @property
+    def io_task_queue(self) -> str:
+        return queue_name(self.task_queue_prefix, "io")
+
+    @property
+    def cpu_task_queue(self) -> str:
+        return queue_name(self.task_queue_prefix, "cpu")
 
     def resolved_provider(self, provider: Provider) -> Literal["openai", "offline"]:
         if provider == "auto":
@@ -250,6 +268,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
         if not value.isdigit() or not 5 <= int(value) <= 1440:
             raise SettingsError(f"MAIL_SYNC_EVERY_MINUTES={value!r} must be a whole number of minutes from 5 to 1440")
         fields["mail_sync_every_minutes"] = int(value)
+    for kind in QUEUE_KINDS:
+        name = f"MOCKI_{kind.upper()}_CONCURRENCY"
+        if value := get(name):
+            if not value.isdigit() or not 1 <= int(value) <= 1000:
+                raise SettingsError(f"{name}={value!r} must be a whole number from 1 to 1000")
+            fields[f"{kind}_concurrency"] = int(value)
     if value := get("RECOMMENDATIONS_SKIP_REJECTED_DAYS"):
         if not value.isdigit() or not 0 <= int(value) <= 3650:
             raise SettingsError(
@@ -316,7 +340,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
         "MAIL_FROM": "mail_from",
         "GOOGLE_CLIENT_ID": "google_client_id",
         "GOOGLE_CLIENT_SECRET": "google_client_secret",
-        "MOCKI_INTERVIEW_TASK_QUEUE": "interview_task_queue",
+        "MOCKI_TASK_QUEUE_PREFIX": "task_queue_prefix",
     }
     for env_name, field in plain.items():
         if value := get(env_name):

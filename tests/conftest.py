@@ -17,7 +17,6 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from activities.question_bank import QuestionBank
 from stack import database
@@ -25,7 +24,7 @@ from stack.services import Endpoints, LocalStack
 from stack.settings import Settings, load_settings
 from stack.supervisor import ProcessSpec, Supervisor, free_port
 from stack.temporal import connect
-from workflows.worker import interview_worker
+from workflows.worker import WorkerGroup, mocki_workers
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 PASSWORD = "correct horse battery staple"
@@ -48,7 +47,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         {
             "MOCKI_DATA_DIR": str(tmp_path_factory.mktemp("mocki-data")),
             "MOCKI_PORTS": "free",
-            "MOCKI_INTERVIEW_TASK_QUEUE": f"interview-{uuid.uuid4()}",
+            "MOCKI_TASK_QUEUE_PREFIX": f"t{uuid.uuid4().hex[:8]}-",
         }
     )
 
@@ -75,9 +74,9 @@ async def temporal(endpoints: Endpoints) -> Client:
 
 
 @pytest.fixture(scope="session")
-async def worker(db: None, temporal: Client, settings: Settings, endpoints: Endpoints) -> AsyncIterator[Worker]:
+async def worker(db: None, temporal: Client, settings: Settings, endpoints: Endpoints) -> AsyncIterator[WorkerGroup]:
     redis = Redis.from_url(endpoints.redis_url)
-    async with await interview_worker(temporal, settings, redis, await QuestionBank.load()) as running:
+    async with await mocki_workers(temporal, settings, redis, await QuestionBank.load()) as running:
         yield running
     await redis.aclose()
 
@@ -87,7 +86,7 @@ def service_env(settings: Settings, endpoints: Endpoints, **extra: str) -> dict[
     return {
         **os.environ,
         "MOCKI_DATA_DIR": str(settings.data_dir),
-        "MOCKI_INTERVIEW_TASK_QUEUE": settings.interview_task_queue,
+        "MOCKI_TASK_QUEUE_PREFIX": settings.task_queue_prefix,
         "DATABASE_URL": endpoints.database_url,
         "REDIS_URL": endpoints.redis_url,
         "TEMPORAL_ADDRESS": endpoints.temporal_address,
@@ -188,7 +187,7 @@ async def isolated_api(settings: Settings, endpoints: Endpoints, **env: str) -> 
 
 
 @pytest.fixture(scope="session")
-async def api(worker: Worker, settings: Settings, endpoints: Endpoints) -> AsyncIterator[httpx.AsyncClient]:
+async def api(worker: WorkerGroup, settings: Settings, endpoints: Endpoints) -> AsyncIterator[httpx.AsyncClient]:
     """The API as users run it: a `mocki api` process, over HTTP."""
     port = free_port()
     supervisor = Supervisor(settings.data_dir / "logs")

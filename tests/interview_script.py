@@ -11,6 +11,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import msgspec
 from redis.asyncio import Redis
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 
@@ -22,7 +23,7 @@ from stack.services import LocalStack
 from stack.settings import load_settings
 from stack.temporal import connect
 from workflows.interview import InterviewWorkflow
-from workflows.worker import interview_worker
+from workflows.worker import mocki_workers
 
 HISTORY = Path(__file__).with_name("histories") / "interview.json"
 BANK = QuestionBank.packaged()
@@ -107,8 +108,9 @@ async def _record() -> None:
             client = await connect(endpoints.temporal_address)
             redis = Redis.from_url(endpoints.redis_url)
             bank = await QuestionBank.load()
-            async with await interview_worker(client, settings, redis, bank, task_queue="record"):
-                history = await run_interview(client, "record")
+            recording = msgspec.structs.replace(settings, task_queue_prefix="record-")
+            async with await mocki_workers(client, recording, redis, bank):
+                history = await run_interview(client, recording.interview_task_queue)
             await redis.aclose()
             await engine.close_connection_pool()
     HISTORY.write_text(history.to_json())

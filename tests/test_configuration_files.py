@@ -53,4 +53,5 @@ def test_docker_compose_file_is_accepted_by_compose() -> None:
     )
     assert result.returncode == 0, result.stderr
     services = set(result.stdout.split())
-    assert {"postgres", "redis", "temporal", "temporal-ui", "livekit", "migrate", "api", "worker", "agent"} <= services
+    assert {"postgres", "redis", "temporal", "temporal-ui", "livekit", "migrate", "api", "agent"} <= services
+    assert {"worker-interview", "worker-io", "worker-cpu"} <= services  # one per task queue

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from temporalio.client import Client as TemporalClient
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.worker import Worker
 
 from stack.services import Endpoints
 from stack.settings import Settings
 from tests.conftest import isolated_api, sign_up
 from tests.test_review import PASSES, job_result
+from workflows.worker import WorkerGroup
 
 
 async def test_a_peer_room_open_all_day_continues_as_new_and_keeps_its_hints_reviews_and_jobs(
-    worker: Worker, settings: Settings, endpoints: Endpoints, temporal: TemporalClient
+    worker: WorkerGroup, settings: Settings, endpoints: Endpoints, temporal: TemporalClient
 ) -> None:
     async with isolated_api(settings, endpoints, MOCKI_HISTORY_EVENT_LIMIT="50") as isolated:
         api = isolated.client

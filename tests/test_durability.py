@@ -31,13 +31,13 @@ async def _kill_mid_turn(
 ) -> None:
     queue = f"durability-{uuid.uuid4()}"  # only the workers started here serve this queue
     model = {"OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": base_url}
-    env = service_env(settings, endpoints, MOCKI_INTERVIEW_TASK_QUEUE=queue, **model)
+    env = service_env(settings, endpoints, MOCKI_TASK_QUEUE_PREFIX=queue, **model)
     ready, log = tmp_path / "worker.ready", tmp_path / "worker.log"
     first = start_worker(env, ready, log)
     try:
         await wait_ready(ready)
         async with isolated_api(
-            settings, endpoints, MOCKI_INTERVIEW_TASK_QUEUE=queue, MOCKI_MODEL_RETRY_SECONDS="0.5", **model
+            settings, endpoints, MOCKI_TASK_QUEUE_PREFIX=queue, MOCKI_MODEL_RETRY_SECONDS="0.5", **model
         ) as isolated:
             api = isolated.client
             auth, _ = await sign_up(api)

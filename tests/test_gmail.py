@@ -34,7 +34,7 @@ from tests.conftest import isolated_api, rotate_master_key, sign_up
 from tests.standins import gmail_api
 from tests.test_applications import by_company, detail, import_mail
 from workflows.email_sync import EmailSyncWorkflow
-from workflows.worker import interview_worker
+from workflows.worker import mocki_workers
 
 NOW = dt.datetime.now(dt.UTC)
 # A sync that fetched from the mailboxes (recorded with gmail_sync_history below); record it again only for a
@@ -109,8 +109,9 @@ async def gmail(db: None, temporal: Client, settings: Settings, endpoints: Endpo
             google_token_uri=env["GOOGLE_TOKEN_URI"],
             gmail_api_endpoint=env["GMAIL_API_ENDPOINT"],
         )
-        worker = await interview_worker(temporal, configured, redis, await QuestionBank.load(), task_queue=queue)
-        async with worker, isolated_api(settings, endpoints, MOCKI_INTERVIEW_TASK_QUEUE=queue, **env) as app:
+        prefixed = msgspec.structs.replace(configured, task_queue_prefix=queue)
+        worker = await mocki_workers(temporal, prefixed, redis, await QuestionBank.load())
+        async with worker, isolated_api(settings, endpoints, MOCKI_TASK_QUEUE_PREFIX=queue, **env) as app:
             yield GmailStack(google, app.client, temporal)
     await redis.aclose()
 

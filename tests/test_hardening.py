@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 from httpx import AsyncClient as Client
-from temporalio.worker import Worker
 
 from stack.services import Endpoints
 from stack.settings import Settings
 from tests.conftest import PASSWORD, isolated_api, sign_up
+from workflows.worker import WorkerGroup
 
 
 async def test_security_headers_are_on_successes_and_errors_alike(api: Client) -> None:
@@ -25,7 +25,7 @@ async def test_security_headers_are_on_successes_and_errors_alike(api: Client) -
 
 
 async def test_only_configured_origins_may_call_from_a_browser(
-    worker: Worker, settings: Settings, endpoints: Endpoints
+    worker: WorkerGroup, settings: Settings, endpoints: Endpoints
 ) -> None:
     allowed = "https://app.mocki.example"
     async with isolated_api(settings, endpoints, MOCKI_CORS_ORIGINS=allowed) as isolated:
@@ -49,7 +49,7 @@ async def isolated_origin_header(api_origin: str, settings: Settings, endpoints:
 
 
 async def test_passwords_tokens_emails_and_answers_never_reach_the_log(
-    worker: Worker, settings: Settings, endpoints: Endpoints
+    worker: WorkerGroup, settings: Settings, endpoints: Endpoints
 ) -> None:
     email = f"private-{uuid.uuid4().hex[:8]}@test.mocki.local"
     answer = f"my secret answer {uuid.uuid4().hex}"

@@ -6,7 +6,6 @@ import pytest
 from httpx import AsyncClient as Client
 from temporalio.client import Client as TemporalClient
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.worker import Worker
 
 from activities.question_bank import QuestionBank
 from schema.interview import AskHint
@@ -15,6 +14,7 @@ from stack.settings import Settings
 from tests.conftest import isolated_api, sign_up
 from tests.test_review import FAILS_EDGE_CASES, job_result, room_at_coding_stage
 from workflows.interview import InterviewWorkflow
+from workflows.worker import WorkerGroup
 
 LADDER = QuestionBank.packaged().get("code-valid-parentheses").hints
 
@@ -55,7 +55,9 @@ async def test_hints_outside_the_coding_question_are_refused(api: Client) -> Non
     assert "hints are for the coding question" in refused.json()["detail"]
 
 
-async def test_three_hints_per_five_minutes_per_room(worker: Worker, settings: Settings, endpoints: Endpoints) -> None:
+async def test_three_hints_per_five_minutes_per_room(
+    worker: WorkerGroup, settings: Settings, endpoints: Endpoints
+) -> None:
     async with isolated_api(settings, endpoints) as isolated:
         room_id, auth = await room_at_coding_stage(isolated.client)
         statuses = [

@@ -6,11 +6,11 @@ import asyncio
 from collections import Counter
 
 from httpx import AsyncClient as Client
-from temporalio.worker import Worker
 
 from stack.services import Endpoints
 from stack.settings import Settings
 from tests.conftest import PASSWORD, isolated_api, sign_up
+from workflows.worker import WorkerGroup
 
 
 async def own_room(api: Client) -> tuple[str, dict[str, str]]:
@@ -29,7 +29,7 @@ async def burst(api: Client, room_id: str, auth: dict[str, str], count: int) -> 
 
 
 async def test_exactly_ten_ai_requests_a_minute_per_user_however_many_arrive_at_once(
-    worker: Worker, settings: Settings, endpoints: Endpoints
+    worker: WorkerGroup, settings: Settings, endpoints: Endpoints
 ) -> None:
     async with isolated_api(settings, endpoints) as isolated:
         room_id, auth = await own_room(isolated.client)
@@ -45,7 +45,7 @@ async def test_exactly_ten_ai_requests_a_minute_per_user_however_many_arrive_at_
 
 
 async def test_fifty_ai_requests_a_minute_per_network_address_across_users(
-    worker: Worker, settings: Settings, endpoints: Endpoints
+    worker: WorkerGroup, settings: Settings, endpoints: Endpoints
 ) -> None:
     async with isolated_api(settings, endpoints) as isolated:
         rooms = [await own_room(isolated.client) for _ in range(6)]
@@ -58,7 +58,7 @@ async def test_fifty_ai_requests_a_minute_per_network_address_across_users(
 
 
 async def test_sign_in_attempts_are_limited_per_account(
-    worker: Worker, settings: Settings, endpoints: Endpoints
+    worker: WorkerGroup, settings: Settings, endpoints: Endpoints
 ) -> None:
     async with isolated_api(settings, endpoints) as isolated:
         _auth, email = await sign_up(isolated.client)
@@ -73,7 +73,7 @@ async def test_sign_in_attempts_are_limited_per_account(
 
 
 async def test_with_redis_gone_ai_requests_are_refused_and_reads_still_answer(
-    worker: Worker, settings: Settings, endpoints: Endpoints
+    worker: WorkerGroup, settings: Settings, endpoints: Endpoints
 ) -> None:
     async with isolated_api(settings, endpoints) as isolated:
         room_id, auth = await own_room(isolated.client)

@@ -33,7 +33,7 @@ async def openai_room_service(
     """An API and a worker whose LLM is OpenAI's SDK talking to the stand-in; `env` goes to both."""
     async with running(behaviour) as base_url:
         queue = f"llm-failures-{uuid.uuid4()}"
-        shared = {"MOCKI_INTERVIEW_TASK_QUEUE": queue, "OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": base_url}
+        shared = {"MOCKI_TASK_QUEUE_PREFIX": queue, "OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": base_url}
         async with isolated_api(settings, endpoints, **shared, **env) as isolated:
             worker_env = service_env(settings, endpoints, **shared, **env, REDIS_URL=isolated.redis_url)
             worker: subprocess.Popen[bytes] = start_worker(worker_env, tmp_path / "ready", tmp_path / "worker.log")

@@ -26,7 +26,7 @@ from stack.settings import Settings, load_settings
 from tests.conftest import isolated_api, sign_up
 from tests.standins.openai_api import Behaviour, running
 from tests.test_applications import by_company, detail, import_mail, synced
-from workflows.worker import interview_worker
+from workflows.worker import mocki_workers
 
 INVITATION = parse_message(f"Message-ID: <d031@examples.mocki.test>\n{EXAMPLE_MESSAGES['d031']}".encode())
 SCHEDULED = (
@@ -116,8 +116,9 @@ async def model_api(
             llm_model="gpt-test",
             embedding_provider="offline",  # the bank's vectors stay the local model's
         )
-        worker = await interview_worker(temporal, configured, redis, await QuestionBank.load(), task_queue=queue)
-        async with worker, isolated_api(settings, endpoints, MOCKI_INTERVIEW_TASK_QUEUE=queue) as app:
+        prefixed = msgspec.structs.replace(configured, task_queue_prefix=queue)
+        worker = await mocki_workers(temporal, prefixed, redis, await QuestionBank.load())
+        async with worker, isolated_api(settings, endpoints, MOCKI_TASK_QUEUE_PREFIX=queue) as app:
             yield app.client
     await redis.aclose()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 from temporalio.client import Client, WorkflowHistory
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Replayer
 
 from stack.sample_documents import RESUME, pdf
 from stack.sample_mail import LUMEN, NOT_ABOUT_APPLICATIONS, mbox
@@ -22,6 +22,7 @@ from workflows.email_sync import EmailSyncWorkflow
 from workflows.ingest import DocumentIngestWorkflow, ingest_workflow_id
 from workflows.interview import InterviewWorkflow
 from workflows.reminder import ReminderWorkflow
+from workflows.worker import WorkerGroup
 
 # A resume upload's history (ingest_history below, saved with WorkflowHistory.to_json); record it again only for
 # a deliberate, versioned change of the workflow.
@@ -38,7 +39,7 @@ async def test_the_recorded_interview_history_replays() -> None:
     await replayer().replay_workflow(history)
 
 
-async def test_a_fresh_interview_history_replays(worker: Worker, temporal: Client, settings: Settings) -> None:
+async def test_a_fresh_interview_history_replays(worker: WorkerGroup, temporal: Client, settings: Settings) -> None:
     history = await run_interview(temporal, settings.interview_task_queue)
     await replayer().replay_workflow(history)
 

@@ -45,7 +45,7 @@ async def test_when_speech_fails_the_reply_still_arrives_as_text_and_says_why(
     async with running(behaviour) as base_url:
         queue = f"tts-failure-{uuid.uuid4()}"
         env = {
-            "MOCKI_INTERVIEW_TASK_QUEUE": queue,
+            "MOCKI_TASK_QUEUE_PREFIX": queue,
             "OPENAI_API_KEY": "sk-standin",
             "OPENAI_BASE_URL": base_url,
             "LLM_PROVIDER": "offline",

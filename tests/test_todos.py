@@ -27,7 +27,7 @@ from tests.conftest import isolated_api, sign_up
 from tests.standins import resend_api
 from tests.test_applications import by_company, import_mail, synced
 from workflows.reminder import ReminderWorkflow
-from workflows.worker import interview_worker
+from workflows.worker import mocki_workers
 
 
 def soon(seconds: float) -> str:
@@ -255,8 +255,9 @@ async def resend_worker(
     redis = Redis.from_url(endpoints.redis_url)
     async with resend_api.running(outbox) as url:
         configured = msgspec.structs.replace(settings, resend_api_key=resend_api.API_KEY, resend_api_url=url)
-        worker = await interview_worker(temporal, configured, redis, await QuestionBank.load(), task_queue=queue)
-        async with worker, isolated_api(settings, endpoints, MOCKI_INTERVIEW_TASK_QUEUE=queue) as app:
+        prefixed = msgspec.structs.replace(configured, task_queue_prefix=queue)
+        worker = await mocki_workers(temporal, prefixed, redis, await QuestionBank.load())
+        async with worker, isolated_api(settings, endpoints, MOCKI_TASK_QUEUE_PREFIX=queue) as app:
             yield outbox, app.client
     await redis.aclose()
 

@@ -351,7 +351,7 @@ async def test_a_slow_model_s_reply_opens_with_an_acknowledgement_of_what_was_sa
     behaviour = Behaviour(chat_delay_seconds=2)
     async with running(behaviour) as base_url:
         queue = f"slow-model-{uuid.uuid4()}"
-        slow = {"MOCKI_INTERVIEW_TASK_QUEUE": queue, "OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": base_url}
+        slow = {"MOCKI_TASK_QUEUE_PREFIX": queue, "OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": base_url}
         worker = start_worker(service_env(settings, endpoints, **slow), tmp_path / "slow.ready", tmp_path / "slow.log")
         try:
             await wait_ready(tmp_path / "slow.ready")
@@ -406,7 +406,7 @@ async def test_a_remote_model_s_acknowledgement_is_spoken_while_the_model_is_sti
     )
     async with running(behaviour) as base_url:
         queue = f"streaming-model-{uuid.uuid4()}"
-        remote = {"MOCKI_INTERVIEW_TASK_QUEUE": queue, "OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": base_url}
+        remote = {"MOCKI_TASK_QUEUE_PREFIX": queue, "OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": base_url}
         ready, log = tmp_path / "remote.ready", tmp_path / "remote.log"
         worker = start_worker(service_env(settings, endpoints, **remote), ready, log)
         try:

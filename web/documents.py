@@ -20,6 +20,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from activities.documents import MAX_UPLOAD_BYTES, UnusableDocument, sniff
 from activities.ingest import open_structure
 from activities.matching import IncomparableDocuments, match_documents
+from activities.priority import priority_of
 from activities.vault import Vault, decode_wrapped, encode_wrapped, open_sealed, seal
 from schema.documents import ChunkView, DocumentAccepted, DocumentKind, DocumentView, IngestInput, MatchReport
 from schema.tables import Document, DocumentChunk
@@ -97,6 +98,7 @@ class DocumentController(Controller):
             id=ingest_workflow_id(document_id),
             task_queue=state.settings.interview_task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            priority=await priority_of(request.user.id),
         )
         try:
             extraction = await client.execute_update_with_start_workflow(

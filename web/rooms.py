@@ -32,6 +32,7 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from activities.circuit import CircuitBreaker
+from activities.priority import priority_of
 from schema.interview import (
     AskHint,
     Citation,
@@ -478,6 +479,7 @@ async def start_room(
                 jd_id=str(data.jd_id) if data.jd_id else None,
                 documents_owner=str(principal.id) if data.resume_id or data.jd_id else None,
             ),
+            priority=await priority_of(candidate["id"]),
             id=room_id,
             task_queue=state.settings.interview_task_queue,
         )

@@ -8,6 +8,8 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.queues import queue
+
 with workflow.unsafe.imports_passed_through():
     from activities.digest import DigestActivities
     from schema.postings import DigestInput, DigestResult
@@ -24,4 +26,5 @@ class WeeklyDigestWorkflow:
             request,
             start_to_close_timeout=timedelta(minutes=2),
             retry_policy=RETRY,
+            task_queue=queue("io"),
         )

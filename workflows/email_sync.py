@@ -19,6 +19,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
+from workflows.queues import queue
+
 with workflow.unsafe.imports_passed_through():
     from activities.applications import MailActivities
     from activities.gmail import GmailActivities
@@ -62,7 +64,11 @@ class EmailSyncWorkflow:
                 )
                 fetched_for = requests_seen
             pending = await workflow.execute_activity_method(
-                MailActivities.pending_messages, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+                MailActivities.pending_messages,
+                request,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=RETRY,
+                task_queue=queue("io"),
             )
             if not pending.to_apply:
                 if self._requests != requests_seen:
@@ -80,7 +86,11 @@ class EmailSyncWorkflow:
                     await asyncio.gather(*(self._analyse_one(message) for message in batch))
             analysed += len(pending.to_analyse)
             applications += await workflow.execute_activity_method(
-                MailActivities.apply_analyses, request, start_to_close_timeout=APPLY_TIMEOUT, retry_policy=RETRY
+                MailActivities.apply_analyses,
+                request,
+                start_to_close_timeout=APPLY_TIMEOUT,
+                retry_policy=RETRY,
+                task_queue=queue("io"),
             )
             applied += len(pending.to_apply)
         if not followed_through:  # the rounds ran out with mail still arriving: the next sync takes the rest
@@ -106,6 +116,7 @@ class EmailSyncWorkflow:
             MessageRef(message=message),
             start_to_close_timeout=STEP_TIMEOUT,
             retry_policy=RETRY,
+            task_queue=queue("io"),
         )
 
     async def _fetch(self, step: Callable[[Any, SyncInput], Awaitable[MailboxFetch]], request: SyncInput) -> None:
@@ -118,6 +129,7 @@ class EmailSyncWorkflow:
                 start_to_close_timeout=MAILBOX_TIMEOUT,
                 heartbeat_timeout=MAILBOX_HEARTBEAT,
                 retry_policy=MAILBOX_RETRY,
+                task_queue=queue("io"),
             )
         except ActivityError as failed:
             workflow.logger.warning("a mailbox could not be fetched this sync: %s", failed.cause)
@@ -133,7 +145,7 @@ class EmailSyncWorkflow:
             TodoActivities.deliver_notifications,
         ):
             await workflow.execute_activity_method(
-                step, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+                step, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY, task_queue=queue("io")
             )
 
     @workflow.update
@@ -150,5 +162,9 @@ class ScheduledEmailSync:
     @workflow.run
     async def run(self, request: SyncInput) -> str:
         return await workflow.execute_activity_method(
-            SyncRequests.request_sync, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+            SyncRequests.request_sync,
+            request,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=RETRY,
+            task_queue=queue("io"),
         )

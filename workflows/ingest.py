@@ -10,6 +10,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
+from workflows.queues import queue
+
 with workflow.unsafe.imports_passed_through():
     from activities.ingest import DocumentActivities
     from schema.documents import Extraction, Indexed, IngestInput
@@ -32,20 +34,32 @@ class DocumentIngestWorkflow:
     async def run(self, request: IngestInput) -> Indexed | None:
         try:
             extraction = await workflow.execute_activity_method(
-                DocumentActivities.extract_document, request, start_to_close_timeout=EXTRACT_TIMEOUT, retry_policy=RETRY
+                DocumentActivities.extract_document,
+                request,
+                start_to_close_timeout=EXTRACT_TIMEOUT,
+                retry_policy=RETRY,
+                task_queue=queue("cpu"),
             )
         except ActivityError:  # not the file's fault (the database or the vault failed): nothing is kept either
             extraction = Extraction(ok=False, reason="the document could not be processed now", temporary=True)
         if not extraction.ok:  # discarded before the uploader hears of it: a refusal leaves nothing behind
             await workflow.execute_activity_method(
-                DocumentActivities.discard_document, request, start_to_close_timeout=EXTRACT_TIMEOUT, retry_policy=RETRY
+                DocumentActivities.discard_document,
+                request,
+                start_to_close_timeout=EXTRACT_TIMEOUT,
+                retry_policy=RETRY,
+                task_queue=queue("io"),
             )
             self._extraction = extraction
             await workflow.wait_condition(workflow.all_handlers_finished)
             return None
         self._extraction = extraction
         indexed = await workflow.execute_activity_method(
-            DocumentActivities.index_document, request, start_to_close_timeout=INDEX_TIMEOUT, retry_policy=RETRY
+            DocumentActivities.index_document,
+            request,
+            start_to_close_timeout=INDEX_TIMEOUT,
+            retry_policy=RETRY,
+            task_queue=queue("io"),
         )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return indexed

@@ -17,6 +17,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows.queues import queue
+
 with workflow.unsafe.imports_passed_through():
     from activities.interview import InterviewActivities
     from activities.review import ReviewActivities
@@ -140,6 +142,7 @@ class InterviewWorkflow:
             ReportRequest(room_id=start.room_id),
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
+            task_queue=queue("io"),
         )
         return InterviewOutcome(room_id=start.room_id, overall=report.overall, provider=report.provider)
 
@@ -336,6 +339,7 @@ class InterviewWorkflow:
                     start_to_close_timeout=MODEL_TIMEOUT,
                     heartbeat_timeout=MODEL_HEARTBEAT_TIMEOUT,
                     retry_policy=self._model_retry,
+                    task_queue=queue("io"),
                 )
         except ActivityError:
             # A silent score is never a reason to lose the candidate's turn: the report shows the answer unscored.
@@ -413,6 +417,7 @@ class InterviewWorkflow:
                 activity_id=self._job_activity_id("review_code"),
                 start_to_close_timeout=REVIEW_TIMEOUT,
                 retry_policy=REVIEW_RETRY,
+                task_queue=queue("cpu"),
             )
             self._last_review[question.id] = review
             return review

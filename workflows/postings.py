@@ -9,6 +9,8 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.queues import queue
+
 with workflow.unsafe.imports_passed_through():
     from activities.postings import PostingActivities
     from schema.postings import PostingIndexInput
@@ -35,7 +37,11 @@ class PostingIndexWorkflow:
         for _ in range(BATCHES_PER_RUN):
             self._more = False
             batch = await workflow.execute_activity_method(
-                PostingActivities.index_postings, request, start_to_close_timeout=BATCH_TIMEOUT, retry_policy=RETRY
+                PostingActivities.index_postings,
+                request,
+                start_to_close_timeout=BATCH_TIMEOUT,
+                retry_policy=RETRY,
+                task_queue=queue("io"),
             )
             indexed += batch.indexed
             if batch.remaining == 0 and not self._more:

@@ -16,6 +16,8 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.queues import queue
+
 with workflow.unsafe.imports_passed_through():
     from activities.todos import TodoActivities
     from schema.todos import ReminderDue, ReminderInput, ReminderResult
@@ -37,7 +39,11 @@ class ReminderWorkflow:
         while True:
             changes_seen = self._changes
             plan = await workflow.execute_activity_method(
-                TodoActivities.reminder_plan, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+                TodoActivities.reminder_plan,
+                request,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=RETRY,
+                task_queue=queue("io"),
             )
             if not plan.open or plan.due_at is None:
                 if self._changes != changes_seen:
@@ -68,6 +74,7 @@ class ReminderWorkflow:
                 ReminderDue(todo=request.todo, due_at=due, lead_seconds=leads[0]),
                 start_to_close_timeout=STEP_TIMEOUT,
                 retry_policy=RETRY,
+                task_queue=queue("io"),
             )
             leads.pop(0)
             sent += int(reminded.sent)
