@@ -25,6 +25,7 @@ from stack import binaries, database
 from stack.services import Endpoints, LocalStack, StackError, running_endpoints
 from stack.settings import Settings, SettingsError, load_settings
 from stack.supervisor import ProcessSpec, ServiceFailed, Supervisor, port_open
+from stack.telemetry import start_tracing
 
 KEEP_ALIVE_SECONDS = 75
 
@@ -292,12 +293,21 @@ def serve_api(settings: Settings) -> None:
 
     from web.app import create_app
 
+    tracing = start_tracing(settings, "mocki-api")
     app = create_app(settings, external_endpoints(settings))
     # Idle connections are kept longer than clients and load balancers keep theirs (httpx: 5 s, uvicorn's default
     # too): a server closing first races the client's next request on that connection, which then fails.
-    uvicorn.run(
-        app, host=settings.api_host, port=settings.api_port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_SECONDS
-    )
+    try:
+        uvicorn.run(
+            app,
+            host=settings.api_host,
+            port=settings.api_port,
+            log_level="warning",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
+    finally:
+        if tracing is not None:
+            tracing.shutdown()
 
 
 def _queue_kinds(value: str) -> tuple[QueueKind, ...]:
@@ -316,6 +326,7 @@ async def run_worker(settings: Settings, ready_file: Path | None, kinds: tuple[Q
     from workflows.worker import mocki_workers
 
     endpoints = external_endpoints(settings)
+    tracing = start_tracing(settings, f"mocki-worker-{'-'.join(kinds)}")
     redis = Redis.from_url(endpoints.redis_url)
     db = database.bind(endpoints.database_url)
     await db.start_connection_pool()
@@ -332,6 +343,8 @@ async def run_worker(settings: Settings, ready_file: Path | None, kinds: tuple[Q
     finally:
         await redis.aclose()
         await db.close_connection_pool()
+        if tracing is not None:
+            tracing.shutdown()
 
 
 @contextmanager

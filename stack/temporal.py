@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.converter import (
     BinaryNullPayloadConverter,
     BinaryPlainPayloadConverter,
@@ -52,4 +53,8 @@ DATA_CONVERTER = DataConverter(payload_converter_class=MsgspecPayloadConverter)
 
 async def connect(address: str, namespace: str = "default", *, lazy: bool = False) -> Client:
     """`lazy`: connect on first use, so a process can start (and report) while Temporal is down."""
-    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER, lazy=lazy)
+    # The tracing interceptor carries the caller's trace through Temporal into workflows and activities (a worker
+    # takes its client's interceptors); without a tracer provider its spans go nowhere.
+    return await Client.connect(
+        address, namespace=namespace, data_converter=DATA_CONVERTER, lazy=lazy, interceptors=[TracingInterceptor()]
+    )

@@ -41,6 +41,7 @@ from web.questions import QuestionController
 from web.replay import ReplayDetector
 from web.rooms import RoomController
 from web.todos import TodoController
+from web.tracing import TRACING, route_span_names
 from web.weaknesses import WeaknessController
 
 
@@ -85,8 +86,8 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             QuestionController,
             HealthController,
         ],
-        # Outermost first: idempotency keys belong to the authenticated caller.
-        middleware=[AUTHENTICATION, IdempotencyMiddleware()],
+        # Outermost first: the request's span, then who calls (idempotency keys belong to the authenticated caller).
+        middleware=[TRACING.middleware, route_span_names, AUTHENTICATION, IdempotencyMiddleware()],
         before_send=[add_security_headers],
         cors_config=CORSConfig(
             allow_origins=list(settings.cors_origins),
