@@ -126,8 +126,7 @@ async def run_agent(settings: Settings, endpoints: Endpoints, ready_file: Path |
     serving = asyncio.create_task(server.run())
     await asyncio.wait({serving, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
     await server.aclose()
-    if meters is not None:
-        meters.shutdown()  # flushes the last turns' figures
+    meters.shutdown()  # flushes the last turns' figures
     if tracing is not None:
         tracing.shutdown()
     if serving.done():

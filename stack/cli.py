@@ -24,8 +24,8 @@ from schema.queues import QUEUE_KINDS, QueueKind
 from stack import binaries, database
 from stack.services import Endpoints, LocalStack, StackError, running_endpoints
 from stack.settings import Settings, SettingsError, load_settings
-from stack.supervisor import ProcessSpec, ServiceFailed, Supervisor, port_open
-from stack.telemetry import start_tracing
+from stack.supervisor import ProcessSpec, ServiceFailed, Supervisor, free_port, port_open
+from stack.telemetry import start_metrics, start_tracing
 
 KEEP_ALIVE_SECONDS = 75
 
@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
         default=QUEUE_KINDS,
         help="the task queues to serve, comma-separated (default interview,io,cpu: all in one process)",
     )
+    worker.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port (/metrics)")
     agent = commands.add_parser("agent", help="run the LiveKit voice agent worker (service URLs must be set)")
     agent.add_argument("--ready-file", type=Path, help="touched once LiveKit has registered the agent worker")
     commands.add_parser("migrate", help="apply database migrations to DATABASE_URL")
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "api":
             serve_api(settings)
         elif args.command == "worker":
-            asyncio.run(run_worker(settings, args.ready_file, args.queues))
+            asyncio.run(run_worker(settings, args.ready_file, args.queues, args.metrics_port))
         elif args.command == "agent":
             from agents.worker import run_agent
 
@@ -294,6 +295,7 @@ def serve_api(settings: Settings) -> None:
     from web.app import create_app
 
     tracing = start_tracing(settings, "mocki-api")
+    meters = start_metrics(settings, "mocki-api")
     app = create_app(settings, external_endpoints(settings))
     # Idle connections are kept longer than clients and load balancers keep theirs (httpx: 5 s, uvicorn's default
     # too): a server closing first races the client's next request on that connection, which then fails.
@@ -306,6 +308,7 @@ def serve_api(settings: Settings) -> None:
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
     finally:
+        meters.shutdown()
         if tracing is not None:
             tracing.shutdown()
 
@@ -318,7 +321,10 @@ def _queue_kinds(value: str) -> tuple[QueueKind, ...]:
     return typing.cast("tuple[QueueKind, ...]", kinds)
 
 
-async def run_worker(settings: Settings, ready_file: Path | None, kinds: tuple[QueueKind, ...]) -> None:
+async def run_worker(
+    settings: Settings, ready_file: Path | None, kinds: tuple[QueueKind, ...], metrics_port: int | None = None
+) -> None:
+    import prometheus_client
     from redis.asyncio import Redis
 
     from activities.question_bank import QuestionBank
@@ -326,7 +332,11 @@ async def run_worker(settings: Settings, ready_file: Path | None, kinds: tuple[Q
     from workflows.worker import mocki_workers
 
     endpoints = external_endpoints(settings)
-    tracing = start_tracing(settings, f"mocki-worker-{'-'.join(kinds)}")
+    service = f"mocki-worker-{'-'.join(kinds)}"
+    tracing = start_tracing(settings, service)
+    meters = start_metrics(settings, service)
+    if metrics_port:
+        prometheus_client.start_http_server(metrics_port, addr=settings.api_host)
     redis = Redis.from_url(endpoints.redis_url)
     db = database.bind(endpoints.database_url)
     await db.start_connection_pool()
@@ -343,6 +353,7 @@ async def run_worker(settings: Settings, ready_file: Path | None, kinds: tuple[Q
     finally:
         await redis.aclose()
         await db.close_connection_pool()
+        meters.shutdown()
         if tracing is not None:
             tracing.shutdown()
 
@@ -372,7 +383,11 @@ def running_app(settings: Settings) -> Iterator[tuple[Endpoints, str]]:
         mocki = [sys.executable, "-m", "stack.cli"]
         # A worker process per task queue, so parsing and model batches never hold up a turn; then the agent.
         # Each touches its ready file once it serves.
-        children = [(f"worker-{kind}", ["worker", "--queues", kind]) for kind in QUEUE_KINDS] + [("agent", ["agent"])]
+        metrics_ports = {f"worker-{kind}": free_port() for kind in QUEUE_KINDS}
+        children = [
+            (name, ["worker", "--queues", name.removeprefix("worker-"), "--metrics-port", str(port)])
+            for name, port in metrics_ports.items()
+        ] + [("agent", ["agent"])]
         for name, command in children:
             ready_file = stack.data_dir / "run" / f"{name}.ready"
             ready_file.unlink(missing_ok=True)
@@ -386,6 +401,8 @@ def running_app(settings: Settings) -> Iterator[tuple[Endpoints, str]]:
                 )
             )
         app.start(ProcessSpec("api", [*mocki, "api"], ready_port=settings.api_port, env=env))
+        scraped = ", ".join(f"{name} http://{settings.api_host}:{port}/metrics" for name, port in metrics_ports.items())
+        print(f"Prometheus metrics: the API's /metrics; {scraped}", flush=True)
         yield endpoints, settings.public_url or f"http://{settings.api_host}:{settings.api_port}"
     finally:
         app.stop()

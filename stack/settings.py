@@ -119,8 +119,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Voice: a reply whose first audio would come later than this after the candidate stops is preceded by a
     # short acknowledgement; 0 turns acknowledgements off.
     voice_filler_after_seconds: float = 1.0
-    # OpenTelemetry: metrics are exported over OTLP/HTTP to this collector base URL when it is set.
+    # OpenTelemetry: metrics and traces are exported over OTLP/HTTP to this collector base URL when it is set.
     otlp_endpoint: str | None = None
+    # Prometheus may scrape the API's GET /metrics from elsewhere than this machine with this bearer token; unset,
+    # only loopback callers may.
+    metrics_token: str | None = None
 
     @property
     def interview_task_queue(self) -> str:
@@ -341,6 +344,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
         "GOOGLE_CLIENT_ID": "google_client_id",
         "GOOGLE_CLIENT_SECRET": "google_client_secret",
         "MOCKI_TASK_QUEUE_PREFIX": "task_queue_prefix",
+        "MOCKI_METRICS_TOKEN": "metrics_token",
     }
     for env_name, field in plain.items():
         if value := get(env_name):

@@ -1,5 +1,5 @@
-"""OpenTelemetry for mocki's processes: metrics and traces go to an OTLP/HTTP collector when
-`OTEL_EXPORTER_OTLP_ENDPOINT` is set; without one, instruments and spans still work and record nothing anywhere.
+"""OpenTelemetry for mocki's processes: metrics are scraped by Prometheus (each process's registry) and, like traces,
+go to an OTLP/HTTP collector when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; without one, spans go nowhere.
 
 Traces follow a request across processes: the API's span for each request (named by its route template, never by
 the ids or text in it), then Temporal's spans for starting the workflow, running it and each activity, in whichever
@@ -12,8 +12,9 @@ from __future__ import annotations
 from opentelemetry import metrics, trace
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -23,15 +24,15 @@ from stack.settings import Settings
 EXPORT_INTERVAL_MILLIS = 10_000
 
 
-def start_metrics(settings: Settings, service: str) -> MeterProvider | None:
-    """Install this process's meter provider; shut it down on exit so the last figures are flushed."""
-    if settings.otlp_endpoint is None:
-        return None
-    exporter = OTLPMetricExporter(endpoint=f"{settings.otlp_endpoint}/v1/metrics")
-    provider = MeterProvider(
-        resource=Resource.create({"service.name": service}),
-        metric_readers=[PeriodicExportingMetricReader(exporter, export_interval_millis=EXPORT_INTERVAL_MILLIS)],
-    )
+def start_metrics(settings: Settings, service: str) -> MeterProvider:
+    """Install this process's meter provider: its figures are in the Prometheus client's registry (the API's
+    `GET /metrics`, a worker's `--metrics-port`) and, with an OTLP endpoint, exported there too. Shut it down on
+    exit so the last figures are flushed."""
+    readers: list[MetricReader] = [PrometheusMetricReader()]
+    if settings.otlp_endpoint is not None:
+        exporter = OTLPMetricExporter(endpoint=f"{settings.otlp_endpoint}/v1/metrics")
+        readers.append(PeriodicExportingMetricReader(exporter, export_interval_millis=EXPORT_INTERVAL_MILLIS))
+    provider = MeterProvider(resource=Resource.create({"service.name": service}), metric_readers=readers)
     metrics.set_meter_provider(provider)
     return provider
 

@@ -137,13 +137,15 @@ def rotate_master_key(settings: Settings, endpoints: Endpoints) -> str:
     return rotated.stdout
 
 
-def start_worker(env: dict[str, str], ready: Path, log: Path, command: str = "worker") -> subprocess.Popen[bytes]:
+def start_worker(
+    env: dict[str, str], ready: Path, log: Path, command: str = "worker", *args: str
+) -> subprocess.Popen[bytes]:
     """A `mocki worker` (or `mocki agent`) process of its own (env decides its task queue and providers); see
     wait_ready."""
     ready.unlink(missing_ok=True)
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "stack.cli", command, "--ready-file", str(ready)],
+            [sys.executable, "-m", "stack.cli", command, "--ready-file", str(ready), *args],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

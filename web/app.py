@@ -35,6 +35,7 @@ from web.health import HealthController
 from web.idempotency import IdempotencyMiddleware
 from web.imap import ImapController
 from web.limits import RateLimiter
+from web.metrics import MetricsController
 from web.postings import PostingController, RecommendationController
 from web.prep import PrepController
 from web.questions import QuestionController
@@ -85,6 +86,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             RecommendationController,
             QuestionController,
             HealthController,
+            MetricsController,
         ],
         # Outermost first: the request's span, then who calls (idempotency keys belong to the authenticated caller).
         middleware=[TRACING.middleware, route_span_names, AUTHENTICATION, IdempotencyMiddleware()],

@@ -19,6 +19,7 @@ from activities.grounding import PlanGrounder
 from activities.imap import ImapActivities
 from activities.ingest import DocumentActivities
 from activities.interview import InterviewActivities
+from activities.job_metrics import JobMetrics
 from activities.llm import build_interviewer, llm_breaker
 from activities.mail_delivery import build_delivery
 from activities.mail_llm import build_email_reader
@@ -131,6 +132,7 @@ async def mocki_workers(
             workflows=WORKFLOWS if kind == "interview" else [],
             activities=activities[kind](),
             max_concurrent_activities=concurrency[kind],
+            interceptors=[JobMetrics()],
         )
         for kind in kinds
     ]
