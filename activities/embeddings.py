@@ -10,6 +10,7 @@ import msgspec
 from openai import AsyncOpenAI
 
 from activities.minilm import DIMENSIONS, MiniLMEncoder
+from activities.model_metrics import model_call
 from stack.settings import Settings
 
 
@@ -45,7 +46,9 @@ class OpenAIEmbedder:
         self.provider = f"openai:{model}"
 
     async def embed(self, texts: list[str]) -> Embeddings:
-        response = await self._client.embeddings.create(model=self._model, input=texts, dimensions=DIMENSIONS)
+        async with model_call(self.provider, "embedding") as usage:
+            response = await self._client.embeddings.create(model=self._model, input=texts, dimensions=DIMENSIONS)
+            usage.input_tokens = response.usage.prompt_tokens if response.usage else 0
         vectors = [item.embedding for item in sorted(response.data, key=lambda item: item.index)]
         if any(len(v) != DIMENSIONS for v in vectors):
             raise ValueError(f"{self.provider} returned vectors that are not {DIMENSIONS}-dimensional")

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from activities.circuit import CircuitBreaker
 from activities.context import ContextWindow
+from activities.model_metrics import model_call
 from activities.question_bank import BankQuestion
 from activities.specialists import STAR_FOLLOW_UPS, follow_up, system_prompt
 from schema.interview import AgentName, AnswerEvaluation
@@ -176,31 +177,35 @@ class OpenAIInterviewer:
     ) -> AnswerEvaluation:
         rubric = "\n".join(f"- {p.name}" for p in question.key_points) or "- (no rubric: do not score)"
         conversation = context.render()
-        stream = await self._client.chat.completions.create(
-            model=self._model,
-            temperature=0,
-            stream=True,
-            response_format={
-                "type": "json_schema",
-                "json_schema": {"name": "answer_evaluation", "strict": True, "schema": EVALUATION_SCHEMA},
-            },
-            messages=[
-                {"role": "system", "content": system_prompt(agent)},
-                {
-                    "role": "user",
-                    "content": f"<interview>\n{conversation}\n</interview>\n"
-                    f"Question: {question.text}\nRubric key points:\n{rubric}\n"
-                    f"<answer>\n{answer}\n</answer>",
+        async with model_call(self.provider, "interview") as usage:
+            stream = await self._client.chat.completions.create(
+                model=self._model,
+                temperature=0,
+                stream=True,
+                stream_options={"include_usage": True},
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {"name": "answer_evaluation", "strict": True, "schema": EVALUATION_SCHEMA},
                 },
-            ],
-        )
-        content = ""
-        async for chunk in stream:
-            content += "".join(choice.delta.content or "" for choice in chunk.choices)
-            if on_acknowledgement is not None and (lead := leading_acknowledgement(content)) is not None:
-                listener, on_acknowledgement = on_acknowledgement, None  # once
-                if lead:
-                    await listener(lead)
+                messages=[
+                    {"role": "system", "content": system_prompt(agent)},
+                    {
+                        "role": "user",
+                        "content": f"<interview>\n{conversation}\n</interview>\n"
+                        f"Question: {question.text}\nRubric key points:\n{rubric}\n"
+                        f"<answer>\n{answer}\n</answer>",
+                    },
+                ],
+            )
+            content = ""
+            async for chunk in stream:
+                content += "".join(choice.delta.content or "" for choice in chunk.choices)
+                if chunk.usage is not None:  # the last chunk, when asked for
+                    usage.input_tokens, usage.output_tokens = chunk.usage.prompt_tokens, chunk.usage.completion_tokens
+                if on_acknowledgement is not None and (lead := leading_acknowledgement(content)) is not None:
+                    listener, on_acknowledgement = on_acknowledgement, None  # once
+                    if lead:
+                        await listener(lead)
         try:
             parsed = msgspec.json.decode(content, type=_ModelEvaluation)
         except msgspec.ValidationError as exc:

@@ -20,6 +20,7 @@ from openai import APIError, AsyncOpenAI, AuthenticationError
 from activities.llm import InvalidModelOutput, openai_client
 from activities.mail_classifier import OFFLINE_PROVIDER, STATUSES, EmailAnalysis, classify, next_step
 from activities.mail_parse import ParsedEmail
+from activities.model_metrics import model_call
 from schema.applications import ApplicationStatus
 from stack.settings import Settings
 
@@ -100,18 +101,22 @@ class OpenAIEmailReader:
             f"From: {message.sender_name} <{message.sender_address}>\nTo: {message.recipient_address}\n"
             f"Date: {sent}\nSubject: {message.subject}\n\n{message.text[:MAX_EMAIL_CHARS]}"
         )
-        completion = await self._client.chat.completions.create(
-            model=self._model,
-            temperature=0,
-            response_format={
-                "type": "json_schema",
-                "json_schema": {"name": "email_analysis", "strict": True, "schema": MAIL_SCHEMA},
-            },
-            messages=[
-                {"role": "system", "content": SYSTEM_PROMPT},
-                {"role": "user", "content": f"<email>\n{email}\n</email>"},
-            ],
-        )
+        async with model_call(self.provider, "email") as usage:
+            completion = await self._client.chat.completions.create(
+                model=self._model,
+                temperature=0,
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {"name": "email_analysis", "strict": True, "schema": MAIL_SCHEMA},
+                },
+                messages=[
+                    {"role": "system", "content": SYSTEM_PROMPT},
+                    {"role": "user", "content": f"<email>\n{email}\n</email>"},
+                ],
+            )
+            if completion.usage is not None:
+                usage.input_tokens = completion.usage.prompt_tokens
+                usage.output_tokens = completion.usage.completion_tokens
         content = completion.choices[0].message.content or ""
         try:
             answer = msgspec.json.decode(content, type=_ModelAnalysis)

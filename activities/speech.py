@@ -19,6 +19,7 @@ import msgspec
 from openai import AsyncOpenAI
 
 from activities.minilm import ModelWeightsError, sha256_of
+from activities.model_metrics import model_call
 from stack.settings import Settings
 
 WHISPER_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
@@ -138,9 +139,10 @@ class OpenAISTT:
         return None  # a remote model: nothing to load here
 
     async def transcribe(self, wav: bytes) -> Transcript:
-        result = await self._client.audio.transcriptions.create(
-            model=self._model, file=("answer.wav", wav, "audio/wav"), language="en"
-        )
+        async with model_call(self.provider, "stt"):
+            result = await self._client.audio.transcriptions.create(
+                model=self._model, file=("answer.wav", wav, "audio/wav"), language="en"
+            )
         return Transcript(text=result.text.strip(), provider=self.provider)
 
 
@@ -153,9 +155,10 @@ class OpenAITTS:
         self.sample_rate = 24_000  # OpenAI speech as WAV
 
     async def synthesize(self, text: str) -> Speech:
-        response = await self._client.audio.speech.create(
-            model=self._model, voice=self._voice, input=text, response_format="wav"
-        )
+        async with model_call(self.provider, "tts"):
+            response = await self._client.audio.speech.create(
+                model=self._model, voice=self._voice, input=text, response_format="wav"
+            )
         return Speech(wav=response.content, provider=self.provider)
 
 

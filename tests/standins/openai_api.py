@@ -83,6 +83,10 @@ def build_app(behaviour: Behaviour) -> web.Application:
             else:
                 await events.write(_chunk(head, {"content": content[start : start + 8]}))
         await events.write(_chunk(head, {}, finish_reason="stop"))
+        if (body.get("stream_options") or {}).get("include_usage"):  # as OpenAI does: a last chunk of no choices
+            usage = {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
+            last = {**head, "object": "chat.completion.chunk", "choices": [], "usage": usage}
+            await events.write(f"data: {json.dumps(last)}\n\n".encode())
         await events.write(b"data: [DONE]\n\n")
         behaviour.chat_finished.append(time.monotonic())
         return events
