@@ -130,6 +130,8 @@ async def recommend(
     profile = await profile_of(owner, embedder, vault)
     resume_weight, history_weight = profile.weights()
     rejected = await _rejections(owner, now - dt.timedelta(days=skip_rejected_days))
+    # Counted before ranking: "none waiting" then means every posting ranked below had its vectors already.
+    unindexed = await _unindexed(owner, embedder.provider)
     # An absent part has weight 0; any unit vector stands in for it.
     resume = profile.resume if profile.resume is not None else profile.history
     history = profile.history if profile.history is not None else profile.resume
@@ -176,7 +178,7 @@ async def recommend(
         resume_id=profile.resume_id,
         applications=len(profile.roles),
         excluded=sorted(excluded.values(), key=lambda exclusion: exclusion.company),
-        unindexed=await _unindexed(owner, embedder.provider),
+        unindexed=unindexed,
         embedding_provider=embedder.provider,
     )
 

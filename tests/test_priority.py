@@ -51,10 +51,11 @@ async def test_a_vip_accounts_document_is_indexed_before_a_backlog_of_other_peop
             text=True,
             check=False,
         )
-        assert made.returncode == 0 and "is a VIP now" in made.stdout, made.stderr
+        assert made.returncode == 0 and "is a VIP now" in made.stdout, (made.stdout, made.stderr)
         backlog = [await paste_jd(app.client, ordinary, jd(n)) for n in range(BACKLOG)]
         first_class = await paste_jd(app.client, vip, jd(99))
-        assert set(await statuses(app.client, ordinary, backlog)) == {"indexing"}
+        waiting = await statuses(app.client, ordinary, backlog)
+        assert set(waiting) == {"indexing"}, waiting
 
         async with await mocki_workers(temporal, queued, redis, bank, kinds=("io",)):
             for _ in range(300):
