@@ -28,6 +28,15 @@ def jd(n: int) -> str:
     return f"Backend Engineer {n}\n\nRequirements\n- 3+ years of Python and Postgres\n- Kafka or another queue\n"
 
 
+async def embedding_queued(temporal: Client, document: str) -> None:
+    handle = temporal.get_workflow_handle(ingest_workflow_id(document))
+    for _ in range(100):
+        if (await handle.describe()).raw_description.pending_activities:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"document {document}'s embedding was never asked for")
+
+
 async def statuses(api: httpx.AsyncClient, auth: dict[str, str], documents: list[str]) -> list[str]:
     return [(await api.get(f"/documents/{d}", headers=auth)).json()["status"] for d in documents]
 
@@ -56,6 +65,9 @@ async def test_a_vip_accounts_document_is_indexed_before_a_backlog_of_other_peop
         first_class = await paste_jd(app.client, vip, jd(99))
         waiting = await statuses(app.client, ordinary, backlog)
         assert set(waiting) == {"indexing"}, waiting
+        # An upload is answered once read; its embedding is asked for a moment later: all nine must be waiting.
+        for document in [*backlog, first_class]:
+            await embedding_queued(temporal, document)
 
         async with await mocki_workers(temporal, queued, redis, bank, kinds=("io",)):
             for _ in range(300):
