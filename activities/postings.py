@@ -220,9 +220,14 @@ async def store_postings(publisher: uuid.UUID, shared: bool, postings: Iterable[
     return added, updated, unchanged
 
 
-async def unindexed_count(provider: str) -> int:
+async def unindexed_count(provider: str, *, visible_to: uuid.UUID | None = None) -> int:
+    """Postings not yet embedded by `provider`: everyone's, or those `visible_to` may see (shared, or theirs)."""
     rows = await JobPosting.raw(
-        "SELECT count(*) AS n FROM job_posting WHERE embedding IS NULL OR embedding_provider <> {}", provider
+        "SELECT count(*) AS n FROM job_posting WHERE (embedding IS NULL OR embedding_provider <> {}) "
+        "AND (CAST({} AS uuid) IS NULL OR shared OR publisher = {})",
+        provider,
+        visible_to,
+        visible_to,
     )
     return int(rows[0]["n"])
 

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from activities.embeddings import Embedder
 from activities.ingest import open_structure, vector_literal
 from activities.mail_fields import same_company
+from activities.postings import unindexed_count
 from activities.structure import skills_in
 from activities.vault import Vault, decode_wrapped
 from schema.postings import Exclusion, Recommendation, Recommendations
@@ -97,8 +98,8 @@ async def profile_of(owner: uuid.UUID, embedder: Embedder, vault: Vault) -> Prof
     )
     if roles:
         profile.roles = [(row["position"], row["company"]) for row in roles]
-        embedded = await embedder.embed(sorted({position for position, _ in profile.roles}))
-        by_title = dict(zip(sorted({position for position, _ in profile.roles}), embedded.vectors, strict=True))
+        titles = sorted({position for position, _ in profile.roles})
+        by_title = dict(zip(titles, (await embedder.embed(titles)).vectors, strict=True))
         profile.role_vectors = np.array([by_title[position] for position, _ in profile.roles], dtype=np.float64)
         profile.history = _unit(profile.role_vectors.mean(axis=0))
     return profile
@@ -131,7 +132,7 @@ async def recommend(
     resume_weight, history_weight = profile.weights()
     rejected = await _rejections(owner, now - dt.timedelta(days=skip_rejected_days))
     # Counted before ranking: "none waiting" then means every posting ranked below had its vectors already.
-    unindexed = await _unindexed(owner, embedder.provider)
+    unindexed = await unindexed_count(embedder.provider, visible_to=owner)
     # An absent part has weight 0; any unit vector stands in for it.
     resume = profile.resume if profile.resume is not None else profile.history
     history = profile.history if profile.history is not None else profile.resume
@@ -156,6 +157,7 @@ async def recommend(
     chosen: list[Recommendation] = []
     excluded: dict[str, Exclusion] = {}
     seen: set[tuple[str, str]] = set()
+    applied = [(position.casefold(), company) for position, company in profile.roles]
     for row in rows:
         if len(chosen) == limit:
             break
@@ -166,12 +168,12 @@ async def recommend(
             )
             continue
         title = row["title"].casefold()
-        applied = ((position.casefold(), company) for position, company in profile.roles)
         if any(position == title and same_company(company, row["company"]) for position, company in applied):
             continue  # applied for already
-        if (row["company"].casefold(), title) in seen:
+        job = (row["company"].casefold(), title)
+        if job in seen:
             continue  # the same job from two publishers
-        seen.add((row["company"].casefold(), title))
+        seen.add(job)
         chosen.append(_recommendation(row, profile))
     return Recommendations(
         recommendations=chosen,
@@ -181,16 +183,6 @@ async def recommend(
         unindexed=unindexed,
         embedding_provider=embedder.provider,
     )
-
-
-async def _unindexed(owner: uuid.UUID, provider: str) -> int:
-    rows = await JobPosting.raw(
-        "SELECT count(*) AS n FROM job_posting WHERE (shared OR publisher = {}) "
-        "AND (embedding IS NULL OR embedding_provider <> {})",
-        owner,
-        provider,
-    )
-    return int(rows[0]["n"])
 
 
 def _recommendation(row: dict[str, Any], profile: Profile) -> Recommendation:
@@ -208,7 +200,8 @@ def _recommendation(row: dict[str, Any], profile: Profile) -> Recommendation:
             position, company = profile.roles[nearest]
             because.append(f"like your application for {position} at {company}")
     text = f"{row['title']}\n{row['description']}"
-    skills = [skill for skill in skills_in(text) if skill in set(profile.resume_skills)]
+    resume_skills = set(profile.resume_skills)
+    skills = [skill for skill in skills_in(text) if skill in resume_skills]
     if skills:
         because.append(f"asks for {', '.join(skills[:5])}, which your resume shows")
     closes_at = row["closes_at"]
