@@ -29,20 +29,28 @@ def mailbox(count: int, offset: int = 0) -> bytes:
     return mbox(*(redated(examples[n % len(examples)], start + dt.timedelta(minutes=n + offset)) for n in range(count)))
 
 
-async def _signed_up(http: httpx.AsyncClient) -> dict[str, str]:
-    email = f"bench-{uuid.uuid4().hex[:10]}@bench.mocki.local"
-    signed = await http.post("/auth/signup", json={"email": email, "password": "bench passphrase", "display_name": "B"})
-    return {"Authorization": f"Bearer {signed.json()['access_token']}"}
+async def signed_up(http: httpx.AsyncClient, name: str = "bench") -> tuple[str, dict[str, str]]:
+    """A new account: its email and its Authorization header."""
+    email = f"{name}-{uuid.uuid4().hex[:10]}@bench.mocki.local"
+    signed = await http.post(
+        "/auth/signup", json={"email": email, "password": "bench passphrase", "display_name": name}
+    )
+    assert signed.status_code == 201, signed.text
+    return email, {"Authorization": f"Bearer {signed.json()['access_token']}"}
 
 
-async def _import_and_wait(http: httpx.AsyncClient, content: bytes) -> tuple[float, float, int]:
-    """(seconds the import request took, seconds until the sync had merged everything, applications made)."""
-    auth = await _signed_up(http)
-    started = time.perf_counter()
+async def import_mail(http: httpx.AsyncClient, auth: dict[str, str], content: bytes) -> None:
     imported = await http.post(
         "/applications/import", files={"file": ("bench.mbox", content, "application/mbox")}, headers=auth
     )
     assert imported.status_code == 202, imported.text
+
+
+async def _import_and_wait(http: httpx.AsyncClient, content: bytes) -> tuple[float, float, int]:
+    """(seconds the import request took, seconds until the sync had merged everything, applications made)."""
+    _, auth = await signed_up(http)
+    started = time.perf_counter()
+    await import_mail(http, auth, content)
     accepted = time.perf_counter()
     while True:
         state = (await http.get("/applications/sync", headers=auth)).json()

@@ -11,21 +11,18 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-import uuid
 
 import httpx
 from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from bench.foundation import fresh_app
-from bench.mail_sync import mailbox
+from bench.mail_sync import import_mail, mailbox, signed_up
 from schema.tables import AppUser
 from stack import database
 from stack.services import Endpoints
 from stack.settings import Settings
-from stack.temporal import connect
+from stack.temporal import connect, queue_backlog
 from web.accounts import normalise_email
 
 BACKLOG = 500  # email analyses queued on io before the measured syncs start
@@ -35,25 +32,9 @@ MEASURED = 5  # VIP syncs, and as many ordinary ones
 MEASURED_EMAILS = 16
 
 
-async def _signed_up(http: httpx.AsyncClient, name: str) -> tuple[str, dict[str, str]]:
-    email = f"{name}-{uuid.uuid4().hex[:10]}@bench.mocki.local"
-    signed = await http.post(
-        "/auth/signup", json={"email": email, "password": "bench passphrase", "display_name": name}
-    )
-    assert signed.status_code == 201, signed.text
-    return email, {"Authorization": f"Bearer {signed.json()['access_token']}"}
-
-
-async def _import(http: httpx.AsyncClient, auth: dict[str, str], content: bytes) -> None:
-    imported = await http.post(
-        "/applications/import", files={"file": ("bench.mbox", content, "application/mbox")}, headers=auth
-    )
-    assert imported.status_code == 202, imported.text
-
-
 async def _timed_sync(http: httpx.AsyncClient, auth: dict[str, str], content: bytes) -> float:
     started = time.perf_counter()
-    await _import(http, auth, content)
+    await import_mail(http, auth, content)
     while True:
         if not (await http.get("/applications/sync", headers=auth)).json()["pending"]:
             return time.perf_counter() - started
@@ -62,17 +43,11 @@ async def _timed_sync(http: httpx.AsyncClient, auth: dict[str, str], content: by
 
 async def _io_backlog(client: Client, settings: Settings) -> int | None:
     try:
-        response = await client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(
-                namespace=settings.temporal_namespace,
-                task_queue=TaskQueue(name=settings.io_task_queue),
-                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-                report_stats=True,
-            )
+        return await queue_backlog(
+            client, settings.temporal_namespace, settings.io_task_queue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
         )
     except Exception:  # an older server without queue statistics: the figure is left out
         return None
-    return int(response.stats.approximate_backlog_count)
 
 
 async def _filled(client: Client, settings: Settings) -> int | None:
@@ -91,15 +66,15 @@ async def _run(settings: Settings, endpoints: Endpoints, api_url: str) -> tuple[
     await engine.start_connection_pool()
     client = await connect(endpoints.temporal_address, settings.temporal_namespace)
     async with httpx.AsyncClient(base_url=api_url, timeout=300) as http:
-        _, warm = await _signed_up(http, "warm")  # the classifier trains once per worker process
+        _, warm = await signed_up(http, "warm")  # the classifier trains once per worker process
         await _timed_sync(http, warm, mailbox(4, offset=10**6))
-        backlog = [await _signed_up(http, "ordinary") for _ in range(BACKLOG_USERS)]
-        vips = [await _signed_up(http, "vip") for _ in range(MEASURED)]
-        ordinary = [await _signed_up(http, "ordinary") for _ in range(MEASURED)]
+        backlog = [await signed_up(http, "ordinary") for _ in range(BACKLOG_USERS)]
+        vips = [await signed_up(http, "vip") for _ in range(MEASURED)]
+        ordinary = [await signed_up(http, "ordinary") for _ in range(MEASURED)]
         emails = [normalise_email(email) for email, _ in vips]
         await AppUser.update({AppUser.vip: True}).where(AppUser.email.is_in(emails))
         await asyncio.gather(
-            *(_import(http, auth, mailbox(BACKLOG_EMAILS, n * 1000)) for n, (_, auth) in enumerate(backlog))
+            *(import_mail(http, auth, mailbox(BACKLOG_EMAILS, n * 1000)) for n, (_, auth) in enumerate(backlog))
         )
         queued = await _filled(client, settings)
         measured = [

@@ -6,6 +6,9 @@ from typing import Any
 
 import msgspec
 from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.converter import (
@@ -58,3 +61,13 @@ async def connect(address: str, namespace: str = "default", *, lazy: bool = Fals
     return await Client.connect(
         address, namespace=namespace, data_converter=DATA_CONVERTER, lazy=lazy, interceptors=[TracingInterceptor()]
     )
+
+
+async def queue_backlog(client: Client, namespace: str, queue: str, task_type: TaskQueueType.ValueType) -> int:
+    """Temporal's approximate count of the tasks waiting on `queue` (raises RPCError when it cannot say)."""
+    described = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=namespace, task_queue=TaskQueue(name=queue), task_queue_type=task_type, report_stats=True
+        )
+    )
+    return int(described.stats.approximate_backlog_count)

@@ -14,13 +14,12 @@ from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Observation
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from schema.queues import QUEUE_KINDS, queue_name
 from stack.settings import Settings
+from stack.temporal import queue_backlog
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 TASK_TYPES = {"workflow": TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, "activity": TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY}
@@ -43,18 +42,9 @@ async def read_backlog(client: Client, settings: Settings) -> None:
         queue = queue_name(settings.task_queue_prefix, kind)
         for task_type, enum in TASK_TYPES.items():
             try:
-                described = await client.workflow_service.describe_task_queue(
-                    DescribeTaskQueueRequest(
-                        namespace=settings.temporal_namespace,
-                        task_queue=TaskQueue(name=queue),
-                        task_queue_type=enum,
-                        report_stats=True,
-                    )
-                )
+                _backlog[(queue, task_type)] = await queue_backlog(client, settings.temporal_namespace, queue, enum)
             except (RPCError, RuntimeError):  # Temporal down: the scrape still answers, without the backlog
                 _backlog.pop((queue, task_type), None)
-                continue
-            _backlog[(queue, task_type)] = int(described.stats.approximate_backlog_count)
 
 
 class MetricsController(Controller):
