@@ -28,15 +28,24 @@ from tests.standins.openai_api import Behaviour, running
 
 @asynccontextmanager
 async def openai_room_service(
-    settings: Settings, endpoints: Endpoints, tmp_path: Path, behaviour: Behaviour, **env: str
+    settings: Settings,
+    endpoints: Endpoints,
+    tmp_path: Path,
+    behaviour: Behaviour,
+    *,
+    worker_args: tuple[str, ...] = (),
+    **env: str,
 ) -> AsyncIterator[IsolatedApi]:
-    """An API and a worker whose LLM is OpenAI's SDK talking to the stand-in; `env` goes to both."""
+    """An API and a worker whose LLM is OpenAI's SDK talking to the stand-in; `env` goes to both, `worker_args` to
+    `mocki worker`."""
     async with running(behaviour) as base_url:
         queue = f"llm-failures-{uuid.uuid4()}"
         shared = {"MOCKI_TASK_QUEUE_PREFIX": queue, "OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": base_url}
         async with isolated_api(settings, endpoints, **shared, **env) as isolated:
             worker_env = service_env(settings, endpoints, **shared, **env, REDIS_URL=isolated.redis_url)
-            worker: subprocess.Popen[bytes] = start_worker(worker_env, tmp_path / "ready", tmp_path / "worker.log")
+            worker: subprocess.Popen[bytes] = start_worker(
+                worker_env, tmp_path / "ready", tmp_path / "worker.log", "worker", *worker_args
+            )
             try:
                 await wait_ready(tmp_path / "ready")
                 yield isolated

@@ -15,6 +15,7 @@ from stack.settings import Settings
 from stack.supervisor import free_port
 from tests.conftest import isolated_api, service_env, sign_up, start_worker, wait_ready
 from tests.standins import openai_api
+from tests.test_llm_failures import openai_room_service
 from tests.test_rooms_api import answer, wait_for_opening
 
 
@@ -77,35 +78,27 @@ async def test_each_model_call_is_timed_with_its_tokens_and_failures_are_counted
 ) -> None:
     behaviour = openai_api.Behaviour()
     port = free_port()
-    async with openai_api.running(behaviour) as base_url:
-        model = {
-            "MOCKI_TASK_QUEUE_PREFIX": f"models-{uuid.uuid4().hex[:8]}-",
-            "OPENAI_API_KEY": "sk-standin",
-            "OPENAI_BASE_URL": base_url,
-            "EMBEDDING_PROVIDER": "offline",  # the question bank's vectors stay the local model's
-            "TTS_PROVIDER": "offline",
-        }
-        ready = tmp_path / "worker.ready"
-        env = service_env(settings, endpoints, **model)
-        worker = start_worker(env, ready, tmp_path / "worker.log", "worker", "--metrics-port", str(port))
-        try:
-            await wait_ready(ready)
-            async with isolated_api(settings, endpoints, **model) as app:
-                auth, _ = await sign_up(app.client)
-                created = await app.client.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)
-                room = created.json()["room_id"]
-                await wait_for_opening(app.client, room, auth)
-                await answer(app.client, room, auth, "I would add an index and measure again.")
-                behaviour.status = 401  # the key is revoked: the next answer's call fails at once
-                refused = await app.client.post(f"/rooms/{room}/ai/message", json={"text": "And?"}, headers=auth)
-                job = refused.json()["job_id"]
-                polled = await app.client.get(f"/rooms/{room}/ai/message/{job}", params={"wait": 20}, headers=auth)
-                assert polled.json()["status"] == "failed", polled.text
-            async with httpx.AsyncClient(timeout=10) as http:
-                figures = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
-        finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=30)
+    service = openai_room_service(
+        settings,
+        endpoints,
+        tmp_path,
+        behaviour,
+        worker_args=("--metrics-port", str(port)),
+        EMBEDDING_PROVIDER="offline",  # the question bank's vectors stay the local model's
+        TTS_PROVIDER="offline",
+    )
+    async with service as app:
+        auth, _ = await sign_up(app.client)
+        room = (await app.client.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)).json()["room_id"]
+        await wait_for_opening(app.client, room, auth)
+        await answer(app.client, room, auth, "I would add an index and measure again.")
+        behaviour.status = 401  # the key is revoked: the next answer's call fails at once
+        refused = await app.client.post(f"/rooms/{room}/ai/message", json={"text": "And?"}, headers=auth)
+        job = refused.json()["job_id"]
+        polled = await app.client.get(f"/rooms/{room}/ai/message/{job}", params={"wait": 20}, headers=auth)
+        assert polled.json()["status"] == "failed", polled.text
+        async with httpx.AsyncClient(timeout=10) as http:
+            figures = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
     interview = {"provider": "openai:gpt-4o-mini", "purpose": "interview"}
     assert sample(figures, "mocki_model_duration_seconds_count", **interview, outcome="ok"), figures[-3000:]
     assert sample(figures, "mocki_model_duration_seconds_count", **interview, outcome="failed")
