@@ -24,7 +24,7 @@ from agents.turns import InterviewTurnDetector
 from agents.voice import RecognisedSpeech, SpokenVoice
 from stack.services import Endpoints
 from stack.settings import Settings
-from stack.telemetry import start_metrics, start_tracing
+from stack.telemetry import start_telemetry
 from stack.temporal import connect
 
 # Turn-taking for interviews, where being cut off is the top complaint. The transcript decides whether a pause ends
@@ -112,8 +112,7 @@ async def run_agent(settings: Settings, endpoints: Endpoints, ready_file: Path |
     # Rooms taken, capacity changes, check-ins and failures, for whoever reads the agent's log (no transcripts:
     # livekit-agents logs those at DEBUG only).
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    meters = start_metrics(settings, "mocki-agent")
-    tracing = start_tracing(settings, "mocki-agent")
+    telemetry = start_telemetry(settings, "mocki-agent")
     stt = build_stt(settings)
     await stt.load()  # before registering: the first candidate's answer is not kept waiting for weights
     server = agent_server(settings, endpoints, stt)
@@ -126,8 +125,6 @@ async def run_agent(settings: Settings, endpoints: Endpoints, ready_file: Path |
     serving = asyncio.create_task(server.run())
     await asyncio.wait({serving, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
     await server.aclose()
-    meters.shutdown()  # flushes the last turns' figures
-    if tracing is not None:
-        tracing.shutdown()
+    telemetry.shutdown()  # flushes the last turns' figures and spans
     if serving.done():
         serving.result()  # a worker that stopped by itself says why

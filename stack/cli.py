@@ -25,7 +25,7 @@ from stack import binaries, database
 from stack.services import Endpoints, LocalStack, StackError, running_endpoints
 from stack.settings import Settings, SettingsError, load_settings
 from stack.supervisor import ProcessSpec, ServiceFailed, Supervisor, free_port, port_open
-from stack.telemetry import start_metrics, start_tracing
+from stack.telemetry import start_telemetry
 
 KEEP_ALIVE_SECONDS = 75
 
@@ -294,8 +294,7 @@ def serve_api(settings: Settings) -> None:
 
     from web.app import create_app
 
-    tracing = start_tracing(settings, "mocki-api")
-    meters = start_metrics(settings, "mocki-api")
+    telemetry = start_telemetry(settings, "mocki-api")
     app = create_app(settings, external_endpoints(settings))
     # Idle connections are kept longer than clients and load balancers keep theirs (httpx: 5 s, uvicorn's default
     # too): a server closing first races the client's next request on that connection, which then fails.
@@ -308,9 +307,7 @@ def serve_api(settings: Settings) -> None:
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
     finally:
-        meters.shutdown()
-        if tracing is not None:
-            tracing.shutdown()
+        telemetry.shutdown()
 
 
 def _queue_kinds(value: str) -> tuple[QueueKind, ...]:
@@ -332,9 +329,7 @@ async def run_worker(
     from workflows.worker import mocki_workers
 
     endpoints = external_endpoints(settings)
-    service = f"mocki-worker-{'-'.join(kinds)}"
-    tracing = start_tracing(settings, service)
-    meters = start_metrics(settings, service)
+    telemetry = start_telemetry(settings, f"mocki-worker-{'-'.join(kinds)}")
     if metrics_port:
         prometheus_client.start_http_server(metrics_port, addr=settings.api_host)
     redis = Redis.from_url(endpoints.redis_url)
@@ -353,9 +348,7 @@ async def run_worker(
     finally:
         await redis.aclose()
         await db.close_connection_pool()
-        meters.shutdown()
-        if tracing is not None:
-            tracing.shutdown()
+        telemetry.shutdown()
 
 
 @contextmanager

@@ -9,6 +9,8 @@ Temporal's headers).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from opentelemetry import metrics, trace
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -24,10 +26,26 @@ from stack.settings import Settings
 EXPORT_INTERVAL_MILLIS = 10_000
 
 
-def start_metrics(settings: Settings, service: str) -> MeterProvider:
+@dataclass(frozen=True)
+class Telemetry:
+    """This process's meter and tracer providers; `shutdown` on exit flushes the last figures and spans."""
+
+    meters: MeterProvider
+    tracing: TracerProvider | None
+
+    def shutdown(self) -> None:
+        self.meters.shutdown()
+        if self.tracing is not None:
+            self.tracing.shutdown()
+
+
+def start_telemetry(settings: Settings, service: str) -> Telemetry:
+    return Telemetry(meters=_start_metrics(settings, service), tracing=_start_tracing(settings, service))
+
+
+def _start_metrics(settings: Settings, service: str) -> MeterProvider:
     """Install this process's meter provider: its figures are in the Prometheus client's registry (the API's
-    `GET /metrics`, a worker's `--metrics-port`) and, with an OTLP endpoint, exported there too. Shut it down on
-    exit so the last figures are flushed."""
+    `GET /metrics`, a worker's `--metrics-port`) and, with an OTLP endpoint, exported there too."""
     readers: list[MetricReader] = [PrometheusMetricReader()]
     if settings.otlp_endpoint is not None:
         exporter = OTLPMetricExporter(endpoint=f"{settings.otlp_endpoint}/v1/metrics")
@@ -37,8 +55,8 @@ def start_metrics(settings: Settings, service: str) -> MeterProvider:
     return provider
 
 
-def start_tracing(settings: Settings, service: str) -> TracerProvider | None:
-    """Install this process's tracer provider; shut it down on exit so the last spans are sent."""
+def _start_tracing(settings: Settings, service: str) -> TracerProvider | None:
+    """Install this process's tracer provider when there is somewhere to send spans."""
     if settings.otlp_endpoint is None:
         return None
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
