@@ -143,11 +143,14 @@ def _say(http: httpx.Client, room: str, text: str) -> InterviewerReply:
     return reply.result
 
 
-def sign_in(http: httpx.Client) -> str:
-    """The demo candidate's access token: signed up on the first demo, signed in on the next ones."""
-    signup = http.post("/auth/signup", json={**DEMO_CANDIDATE, "display_name": "Ada"})
+def sign_in(
+    http: httpx.Client, account: dict[str, str] = DEMO_CANDIDATE, *, name: str = "Ada", role: str = "candidate"
+) -> str:
+    """A demo account's access token (the candidate's unless told): signed up on the first demo, signed in on the
+    next ones."""
+    signup = http.post("/auth/signup", json={**account, "display_name": name, "role": role})
     if signup.status_code == 409:
-        return str(msgspec.json.decode(_ok(http.post("/auth/login", json=DEMO_CANDIDATE)))["access_token"])
+        return str(msgspec.json.decode(_ok(http.post("/auth/login", json=account)))["access_token"])
     return str(msgspec.json.decode(_ok(signup))["access_token"])
 
 

@@ -20,7 +20,7 @@ from schema.applications import ApplicationPage, ApplicationView, ImportReport, 
 from schema.postings import DigestResult, PostingImport, Recommendations
 from schema.prep import PrepPlan
 from schema.todos import TodoPage
-from stack.demo import DEMO_CANDIDATE
+from stack.demo import DEMO_CANDIDATE, sign_in
 from stack.sample_mail import SAMPLE_MAILBOX, sample_mailbox_as_of
 from stack.sample_postings import postings_json
 from stack.temporal import connect
@@ -111,9 +111,8 @@ def recommend_jobs(api_url: str, candidate_token: str) -> None:
     """A recruiter publishes the sample postings; the candidate's recommendations, ranked against the resume and
     the applications imported above."""
     with httpx.Client(base_url=api_url, timeout=30) as recruiter:
-        signup = recruiter.post("/auth/signup", json={**DEMO_RECRUITER, "display_name": "Rita", "role": "recruiter"})
-        login = recruiter.post("/auth/login", json=DEMO_RECRUITER) if signup.status_code == 409 else signup
-        recruiter.headers["Authorization"] = f"Bearer {msgspec.json.decode(_ok(login))['access_token']}"
+        token = sign_in(recruiter, DEMO_RECRUITER, name="Rita", role="recruiter")
+        recruiter.headers["Authorization"] = f"Bearer {token}"
         files = {"file": ("postings.json", postings_json(), "application/json")}
         report = msgspec.json.decode(_ok(recruiter.post("/postings/import", files=files)), type=PostingImport)
     print(f"\n== Job postings: a recruiter imported {report.added} new, {report.unchanged} unchanged (shared) ==")
