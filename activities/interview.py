@@ -28,6 +28,7 @@ from activities.retrieval import BankIndex
 from activities.shadow import MATCH_AT_LEAST, BankMatcher, as_asked
 from activities.specialists import allowed_follow_up, host_reply, route
 from activities.tokens import token_counter
+from schema.cached_reads import recent_interviews_key, room_state_key
 from schema.interview import (
     AgentName,
     AnswerEvaluation,
@@ -52,6 +53,7 @@ from schema.interview import (
 )
 from schema.tables import CodeSubmission, InterviewContext, Room, TranscriptTurn
 from schema.tables import InterviewReport as ReportRow
+from stack.cache import TwoLevelCache
 
 # Which report dimension each stage's scores feed.
 DIMENSION_OF_STAGE = {
@@ -90,8 +92,10 @@ class InterviewActivities:
         breaker: CircuitBreaker | None = None,
         leads: ReplyLeads | None = None,
         grounder: PlanGrounder | None = None,
+        cache: TwoLevelCache | None = None,
     ) -> None:
         self._interviewer = interviewer
+        self._cache = cache  # the API's cached reads this worker's writes change; None: nothing caches them
         self._leads = leads  # where a streaming model's acknowledgement goes ahead of the whole reply
         self._bank = bank
         self._matcher = BankMatcher(bank, bank_index)
@@ -137,6 +141,9 @@ class InterviewActivities:
                 grounded_in=msgspec.json.encode(turn.grounded_in).decode() if turn.grounded_in else None,
             )
         ).on_conflict(target=(TranscriptTurn.room, TranscriptTurn.seq), action="DO NOTHING")
+        # The workflow changes what it shows (next question, stage, tier) before recording the turn that says so:
+        # rooms' pollers see it now.
+        await self._invalidate(room_state_key(turn.room_id))
 
     @activity.defn
     async def record_voice_metrics(self, record: VoiceMetricsRecord) -> None:
@@ -421,7 +428,16 @@ class InterviewActivities:
         await Room.update({Room.status: "ended", Room.ended_at: now}).where(
             (Room.id == request.room_id) & (Room.ended_at.is_null())
         )
+        room = await Room.select(Room.candidate).where(Room.id == request.room_id).first()
+        candidate = room["candidate"] if room else None
+        await self._invalidate(
+            room_state_key(request.room_id), *([recent_interviews_key(candidate)] if candidate else [])
+        )
         return report
+
+    async def _invalidate(self, *keys: str) -> None:
+        if self._cache is not None:
+            await self._cache.invalidate(*keys)
 
 
 async def _heartbeating(call: Awaitable[T]) -> T:

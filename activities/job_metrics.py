@@ -1,8 +1,10 @@
-"""Metrics of the jobs a worker runs: how long each activity took by queue, activity and outcome, and how many
-run at once per queue (a worker interceptor, so every activity is counted the same way)."""
+"""Metrics and log lines of the jobs a worker runs: how long each activity took by queue, activity and outcome, and
+how many run at once per queue (a worker interceptor, so every activity is counted the same way). It runs inside
+the tracing interceptor's span, so each job's log line carries its trace id (stack/logs.py)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -14,6 +16,7 @@ _meter = metrics.get_meter("mocki.jobs")
 _duration = _meter.create_histogram(
     "mocki.job.duration", unit="s", description="an activity's run, by task queue, activity and outcome"
 )
+log = logging.getLogger(__name__)
 _active = _meter.create_up_down_counter("mocki.jobs.active", description="activities running now, by task queue")
 
 
@@ -35,6 +38,14 @@ class _Timed(ActivityInboundInterceptor):
             return result
         finally:
             _active.add(-1, queue)
-            _duration.record(
-                time.perf_counter() - started, {**queue, "activity": info.activity_type, "outcome": outcome}
+            elapsed = time.perf_counter() - started
+            _duration.record(elapsed, {**queue, "activity": info.activity_type, "outcome": outcome})
+            log.log(
+                logging.INFO if outcome == "ok" else logging.WARNING,
+                "%s %s in %.0f ms (attempt %d, queue %s)",
+                info.activity_type,
+                outcome,
+                elapsed * 1000,
+                info.attempt,
+                info.task_queue,
             )

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from agents.metrics import SampleClock, SpokenReplies, VoiceTurnRecorder
 from agents.people import InterviewerTranscriber, the_candidate
 from agents.turns import InterviewTurnDetector
 from agents.voice import RecognisedSpeech, SpokenVoice
+from stack.logs import configure_logging
 from stack.services import Endpoints
 from stack.settings import Settings
 from stack.telemetry import start_telemetry
@@ -111,7 +111,7 @@ async def run_agent(settings: Settings, endpoints: Endpoints, ready_file: Path |
     """Serve until SIGINT/SIGTERM; `ready_file` is touched once LiveKit has registered the worker."""
     # Rooms taken, capacity changes, check-ins and failures, for whoever reads the agent's log (no transcripts:
     # livekit-agents logs those at DEBUG only).
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings, "mocki-agent")
     telemetry = start_telemetry(settings, "mocki-agent")
     stt = build_stt(settings)
     await stt.load()  # before registering: the first candidate's answer is not kept waiting for weights

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -39,8 +40,29 @@ class TokenResponse(msgspec.Struct, kw_only=True):
     expires_in: int  # seconds
 
 
-class UserView(msgspec.Struct, kw_only=True):
+class UserView(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     email: str
     display_name: str
     role: Role
+
+
+class UpdateProfile(Body):
+    display_name: DisplayName
+
+
+class InterviewSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """One finished interview of the candidate's, for their dashboard."""
+
+    room_id: str
+    workflow_id: str  # = room id: the interview's workflow in the Temporal Web UI
+    role: str
+    started_at: datetime
+    ended_at: datetime | None
+    overall: float  # 0..5
+    answered: int
+    scored_by: str  # the provider that scored it; an offline score says so
+
+
+class RecentInterviews(msgspec.Struct, frozen=True, kw_only=True):
+    interviews: list[InterviewSummary]  # newest first

@@ -22,6 +22,7 @@ import msgspec
 from schema.accounts import Role, Signup
 from schema.queues import QUEUE_KINDS, QueueKind
 from stack import binaries, database
+from stack.logs import configure_logging
 from stack.services import Endpoints, LocalStack, StackError, running_endpoints
 from stack.settings import Settings, SettingsError, load_settings
 from stack.supervisor import ProcessSpec, ServiceFailed, Supervisor, free_port, port_open
@@ -294,6 +295,7 @@ def serve_api(settings: Settings) -> None:
 
     from web.app import create_app
 
+    configure_logging(settings, "mocki-api")
     telemetry = start_telemetry(settings, "mocki-api")
     app = create_app(settings, external_endpoints(settings))
     # Idle connections are kept longer than clients and load balancers keep theirs (httpx: 5 s, uvicorn's default
@@ -303,7 +305,9 @@ def serve_api(settings: Settings) -> None:
             app,
             host=settings.api_host,
             port=settings.api_port,
+            log_config=None,  # uvicorn's records go through configure_logging's handler like every other
             log_level="warning",
+            access_log=False,  # web/access_log.py writes one line per request, with its route and trace id
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
     finally:
@@ -329,7 +333,9 @@ async def run_worker(
     from workflows.worker import mocki_workers
 
     endpoints = external_endpoints(settings)
-    telemetry = start_telemetry(settings, f"mocki-worker-{'-'.join(kinds)}")
+    service = f"mocki-worker-{'-'.join(kinds)}"
+    configure_logging(settings, service)
+    telemetry = start_telemetry(settings, service)
     if metrics_port:
         prometheus_client.start_http_server(metrics_port, addr=settings.api_host)
     redis = Redis.from_url(endpoints.redis_url)

@@ -124,6 +124,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Prometheus may scrape the API's GET /metrics from elsewhere than this machine with this bearer token; unset,
     # only loopback callers may.
     metrics_token: str | None = None
+    # Logs of the API, workers and voice agent: one JSON object per line with trace ids ("json"), or plain "text".
+    log_format: Literal["json", "text"] = "json"
+    # The API's two-level cache of hot reads (profiles, recent interviews, rooms' live state); off: every read
+    # goes to Postgres or Temporal (for comparison, e.g. `python -m bench cache`).
+    cache_enabled: bool = True
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property
     def interview_task_queue(self) -> str:
@@ -261,6 +267,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:  # noqa: PL
     ):
         if value := get(name):
             fields[field] = _seconds(name, value, minimum)
+    if value := get("MOCKI_CACHE"):
+        if value not in ("on", "off"):
+            raise SettingsError(f"MOCKI_CACHE={value!r} must be on or off")
+        fields["cache_enabled"] = value == "on"
+    if value := get("MOCKI_LOG_FORMAT"):
+        if value not in ("json", "text"):
+            raise SettingsError(f"MOCKI_LOG_FORMAT={value!r} must be json or text")
+        fields["log_format"] = value
+    if value := get("MOCKI_LOG_LEVEL"):
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError(f"MOCKI_LOG_LEVEL={value!r} must be DEBUG, INFO, WARNING or ERROR")
+        fields["log_level"] = value.upper()
     if value := get("MOCKI_IMAP_PRIVATE_HOSTS"):
         if value.lower() not in ("true", "false"):
             raise SettingsError(f"MOCKI_IMAP_PRIVATE_HOSTS={value!r} must be true or false")

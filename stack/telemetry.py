@@ -1,5 +1,6 @@
 """OpenTelemetry for mocki's processes: metrics are scraped by Prometheus (each process's registry) and, like traces,
-go to an OTLP/HTTP collector when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; without one, spans go nowhere.
+go to an OTLP/HTTP collector when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; without one, spans are still made (their
+ids are in every log line, stack/logs.py, so one request's lines can be found across processes) but not sent.
 
 Traces follow a request across processes: the API's span for each request (named by its route template, never by
 the ids or text in it), then Temporal's spans for starting the workflow, running it and each activity, in whichever
@@ -31,12 +32,11 @@ class Telemetry:
     """This process's meter and tracer providers; `shutdown` on exit flushes the last figures and spans."""
 
     meters: MeterProvider
-    tracing: TracerProvider | None
+    tracing: TracerProvider
 
     def shutdown(self) -> None:
         self.meters.shutdown()
-        if self.tracing is not None:
-            self.tracing.shutdown()
+        self.tracing.shutdown()
 
 
 def start_telemetry(settings: Settings, service: str) -> Telemetry:
@@ -55,11 +55,11 @@ def _start_metrics(settings: Settings, service: str) -> MeterProvider:
     return provider
 
 
-def _start_tracing(settings: Settings, service: str) -> TracerProvider | None:
-    """Install this process's tracer provider when there is somewhere to send spans."""
-    if settings.otlp_endpoint is None:
-        return None
+def _start_tracing(settings: Settings, service: str) -> TracerProvider:
+    """Install this process's tracer provider; its spans are exported when there is somewhere to send them."""
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{settings.otlp_endpoint}/v1/traces")))
+    if settings.otlp_endpoint is not None:
+        exporter = OTLPSpanExporter(endpoint=f"{settings.otlp_endpoint}/v1/traces")
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return provider

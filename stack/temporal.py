@@ -57,7 +57,7 @@ DATA_CONVERTER = DataConverter(payload_converter_class=MsgspecPayloadConverter)
 async def connect(address: str, namespace: str = "default", *, lazy: bool = False) -> Client:
     """`lazy`: connect on first use, so a process can start (and report) while Temporal is down."""
     # The tracing interceptor carries the caller's trace through Temporal into workflows and activities (a worker
-    # takes its client's interceptors); without a tracer provider its spans go nowhere.
+    # takes its client's interceptors); without an OTLP endpoint the spans are not sent, but log lines carry their ids.
     return await Client.connect(
         address, namespace=namespace, data_converter=DATA_CONVERTER, lazy=lazy, interceptors=[TracingInterceptor()]
     )

@@ -1,10 +1,11 @@
 """Traces across processes: an API request, the Temporal workflow it starts and the activities that run for it are
-one trace, sent by the real OTLP exporters of the API and worker processes to a local collector stand-in; span
-names and attributes carry no personal data."""
+one trace, sent by the real OTLP exporters of the API and worker processes to a local collector stand-in; the
+processes' JSON log lines carry the same trace ids; span names, attributes and logs carry no personal data."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import uuid
 from pathlib import Path
@@ -29,8 +30,8 @@ async def test_a_request_is_one_trace_from_the_api_through_temporal_to_its_activ
             "OTEL_EXPORTER_OTLP_ENDPOINT": url,
             "OTEL_BSP_SCHEDULE_DELAY": "200",  # milliseconds between the processes' span exports
         }
-        ready = tmp_path / "worker.ready"
-        worker = start_worker(service_env(settings, endpoints, **traced), ready, tmp_path / "worker.log")
+        ready, worker_log = tmp_path / "worker.ready", tmp_path / "worker.log"
+        worker = start_worker(service_env(settings, endpoints, **traced), ready, worker_log)
         try:
             await wait_ready(ready)
             async with isolated_api(settings, endpoints, **traced) as app:
@@ -45,6 +46,7 @@ async def test_a_request_is_one_trace_from_the_api_through_temporal_to_its_activ
                     if "POST /rooms/{room_id}/ai/message" in names and "RunActivity:respond" in names:
                         break
                     await asyncio.sleep(0.1)
+                api_log = app.log.read_text()
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(timeout=30)
@@ -73,3 +75,21 @@ async def test_a_request_is_one_trace_from_the_api_through_temporal_to_its_activ
         assert room not in span.name
         for secret in (NAME, email, ANSWER, "Zebediah"):
             assert secret not in span.name and not any(secret in value for value in span.attributes.values()), span
+
+    # Every line of both processes' logs is one JSON object; the API's line for each request and the worker's line
+    # for each activity carry the trace id of that request's or job's trace, and the activity's workflow id.
+    api_lines = [json.loads(line) for line in api_log.splitlines() if line.startswith("{")]
+    worker_lines = [json.loads(line) for line in worker_log.read_text().splitlines() if line.startswith("{")]
+    created_trace_id = collector.trace_of("POST /rooms")[0].trace_id
+    assert {
+        "service": "mocki-api",
+        "logger": "mocki.access",
+        "level": "INFO",
+        "trace_id": created_trace_id,
+    }.items() <= next(line for line in api_lines if line["message"].startswith("POST /rooms 201 ")).items()
+    planned = next(line for line in worker_lines if line["message"].startswith("plan_interview ok in "))
+    assert planned["trace_id"] == created_trace_id and planned["workflow_id"] == created.json()["workflow_id"]
+    assert planned["service"] == worker_service and planned["activity"] == "plan_interview"
+    for secret in (NAME, email, ANSWER, "Zebediah"):
+        assert secret not in api_log and secret not in worker_log.read_text(), secret
+    assert room not in api_log  # the API logs routes, not paths; the worker names the room's workflow, by design

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,7 +11,6 @@ import httpx
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
-from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -21,12 +22,14 @@ from activities.retrieval import BankIndex, CachedEmbedder
 from activities.vault import Vault, master_keys_of
 from schema.common import Body
 from stack import database
+from stack.cache import TwoLevelCache
 from stack.services import Endpoints
 from stack.settings import Settings
 from stack.temporal import connect
+from web.access_log import access_log
 from web.accounts import Tokens, load_or_create_secret
 from web.applications import ApplicationController
-from web.auth import AUTHENTICATION, AuthController, UserController
+from web.auth import AUTHENTICATION, AuthController
 from web.documents import DocumentController
 from web.errors import EXCEPTION_HANDLERS
 from web.gmail import GmailController
@@ -38,6 +41,7 @@ from web.limits import RateLimiter
 from web.metrics import MetricsController
 from web.postings import PostingController, RecommendationController
 from web.prep import PrepController
+from web.profile import UserController
 from web.questions import QuestionController
 from web.replay import ReplayDetector
 from web.rooms import RoomController
@@ -63,9 +67,16 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
         app.state.embedder = CachedEmbedder(build_embedder(settings), app.state.redis, settings.embedding_cache_seconds)
         app.state.bank_index = BankIndex(app.state.embedder)
         app.state.http = httpx.AsyncClient(timeout=5)
+        # Profiles, recent interviews and rooms' live state: this process's LRU, then Redis (stack/cache.py).
+        app.state.cache = TwoLevelCache(app.state.redis, enabled=settings.cache_enabled)
+        invalidations = asyncio.create_task(app.state.cache.listen()) if settings.cache_enabled else None
         try:
             yield
         finally:
+            if invalidations is not None:
+                invalidations.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await invalidations
             await app.state.http.aclose()
             await app.state.redis.aclose()
             await db.close_connection_pool()
@@ -89,7 +100,7 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             MetricsController,
         ],
         # Outermost first: the request's span, then who calls (idempotency keys belong to the authenticated caller).
-        middleware=[TRACING.middleware, route_span_names, AUTHENTICATION, IdempotencyMiddleware()],
+        middleware=[TRACING.middleware, route_span_names, access_log, AUTHENTICATION, IdempotencyMiddleware()],
         before_send=[add_security_headers],
         cors_config=CORSConfig(
             allow_origins=list(settings.cors_origins),
@@ -115,8 +126,9 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
             description="AI mock interviews: rooms, the AI interviewer's conversation, reports.",
             path="/docs",
         ),
-        # Errors are logged by our handlers (web/errors.py): 4xx are the client's business, not the log's.
-        logging_config=LoggingConfig(log_exceptions="never"),
+        # The process's logging is stack/logs.py's; errors are logged by our handlers (web/errors.py), and 4xx are
+        # the client's business, not the log's.
+        logging_config=None,
         request_max_body_size=64 * 1024,  # every JSON body we take is small; uploads get their own limits
     )
     _document_closed_bodies(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import jwt
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.exceptions import ClientException, NotAuthorizedException, NotFoundException
@@ -14,11 +14,11 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT, HTTP_409_CONFLICT
 from piccolo.columns import Column
 
-from schema.accounts import Login, RefreshRequest, Signup, TokenResponse, UserView
+from schema.accounts import Login, RefreshRequest, Signup, TokenResponse
 from schema.tables import AppUser
 from web import accounts
 from web.accounts import Principal, Tokens
-from web.limits import READS, SIGN_IN, enforce, limited
+from web.limits import SIGN_IN, enforce
 
 PUBLIC = {"exclude_from_auth": True}
 
@@ -91,14 +91,3 @@ class AuthController(Controller):
             await accounts.logout(data.refresh_token, request.user)
         except accounts.RefreshRejected as exc:
             raise NotFoundException(str(exc)) from None
-
-
-class UserController(Controller):
-    path = "/users"
-    tags = ["users"]
-
-    @get("/me", operation_id="me", guards=[limited(READS)])
-    async def me(self, request: Request[Principal, None, Any]) -> UserView:
-        """The signed-in account."""
-        row = await signed_in_account(request.user, AppUser.id, AppUser.email, AppUser.display_name, AppUser.role)
-        return UserView(id=str(row["id"]), email=row["email"], display_name=row["display_name"], role=row["role"])

@@ -45,25 +45,30 @@ def _unavailable(service: str) -> Response[Any]:
     )
 
 
+def _route(request: Request[Any, Any, Any]) -> str:
+    """The route template: logs name which endpoint failed, not the ids in its path."""
+    return str(request.scope.get("path_template") or "(no route)")
+
+
 def temporal_error(request: Request[Any, Any, Any], exc: RPCError) -> Response[Any]:
     if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-        logger.warning("Temporal unavailable during %s %s: %s", request.method, request.url.path, exc.message)
+        logger.warning("Temporal unavailable during %s %s: %s", request.method, _route(request), exc.message)
         return _unavailable("The interview service (Temporal)")
-    logger.exception("Temporal call failed during %s %s", request.method, request.url.path, exc_info=exc)
+    logger.exception("Temporal call failed during %s %s", request.method, _route(request), exc_info=exc)
     return create_exception_response(request, exc)
 
 
 def runtime_error(request: Request[Any, Any, Any], exc: RuntimeError) -> Response[Any]:
     # The Temporal client connects lazily; when it cannot, the SDK raises a bare RuntimeError saying so.
     if str(exc).startswith("Failed client connect"):
-        logger.warning("Temporal unreachable during %s %s: %s", request.method, request.url.path, exc)
+        logger.warning("Temporal unreachable during %s %s: %s", request.method, _route(request), exc)
         return _unavailable("The interview service (Temporal)")
-    logger.exception("unexpected error during %s %s", request.method, request.url.path, exc_info=exc)
+    logger.exception("unexpected error during %s %s", request.method, _route(request), exc_info=exc)
     return create_exception_response(request, exc)
 
 
 def database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    logger.warning("database unavailable during %s %s: %s", request.method, request.url.path, exc)
+    logger.warning("database unavailable during %s %s: %s", request.method, _route(request), exc)
     return _unavailable("The database")
 
 
@@ -73,7 +78,7 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # Only what we did not foresee is logged with its traceback; the client gets a plain 500.
-    logger.exception("unexpected error during %s %s", request.method, request.url.path, exc_info=exc)
+    logger.exception("unexpected error during %s %s", request.method, _route(request), exc_info=exc)
     return create_exception_response(request, exc)
 
 

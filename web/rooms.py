@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import aiohttp
@@ -33,6 +35,7 @@ from temporalio.service import RPCError
 
 from activities.circuit import CircuitBreaker
 from activities.priority import priority_of
+from schema.cached_reads import ROOM_STATE, room_state_key
 from schema.interview import (
     AskHint,
     Citation,
@@ -58,6 +61,7 @@ from schema.interview import (
 )
 from schema.tables import AppUser, Document, Question, ReplyAudio, Room, RoomInterviewer, TranscriptTurn
 from schema.tables import InterviewReport as ReportRow
+from stack.cache import TwoLevelCache
 from stack.services import Endpoints
 from stack.settings import Settings
 from web import jobs
@@ -74,6 +78,7 @@ from workflows.interview import InterviewWorkflow
 MAX_WAIT_SECONDS = 30
 DEFAULT_PAGE, MAX_PAGE = 50, 200
 MAX_SEQ = 2**31 - 1  # turn numbers are Postgres integers
+SIGNAL_POLLS, SIGNAL_POLL_SECONDS = 40, 0.025
 
 
 class RoomController(Controller):
@@ -96,7 +101,7 @@ class RoomController(Controller):
         self, room_id: FromPath[uuid.UUID], state: State, request: Request[Principal, None, Any]
     ) -> RoomView:
         """The room, with the interview's stage and progress, and what you may do in it."""
-        return await _room_view(state.temporal, request.state.room, request.state.room_relation)
+        return await _room_view(state, request.state.room, request.state.room_relation)
 
     @post(
         "/{room_id:uuid}/ai/message",
@@ -265,7 +270,8 @@ class RoomController(Controller):
             await _handle(state.temporal, room_id).signal(InterviewWorkflow.switch_interviewer, data)
         except RPCError as exc:
             raise room_gone(exc) from exc
-        view = await _room_view(state.temporal, request.state.room, request.state.room_relation)
+        await _signal_applied(state, room_id, lambda live: live.interviewer == data.mode)
+        view = await _room_view(state, request.state.room, request.state.room_relation)
         # A query right after a signal may still see the mode before it: signals apply in order, so say the new one.
         return msgspec.structs.replace(view, interviewer=data.mode)
 
@@ -387,8 +393,9 @@ class RoomController(Controller):
             raise room_gone(exc) from exc
         # Ended from now on for every reader; the workflow writes the report and stamps it again.
         await Room.update({Room.status: "ended", Room.ended_at: dt.datetime.now(dt.UTC)}).where(Room.id == room_id)
+        await _signal_applied(state, room_id, lambda live: live.ended)
         ended = {**request.state.room, "status": "ended"}
-        return await _room_view(state.temporal, ended, request.state.room_relation)
+        return await _room_view(state, ended, request.state.room_relation)
 
     @get("/{room_id:uuid}/report", guards=[requires("report:read"), limited(READS)], operation_id="getReport")
     async def get_report(self, room_id: FromPath[uuid.UUID], request: Request[Principal, None, Any]) -> InterviewReport:
@@ -402,9 +409,9 @@ class RoomController(Controller):
         return msgspec.json.decode(report["body"], type=InterviewReport)
 
 
-async def _room_view(client: Client, row: dict[str, Any], relation: Relation) -> RoomView:
+async def _room_view(state: State, row: dict[str, Any], relation: Relation) -> RoomView:
     room_id = row["id"]
-    live = await _query_state(client, room_id)
+    live = await _query_state(state, room_id)
     return RoomView(
         room_id=str(room_id),
         workflow_id=str(room_id),
@@ -575,8 +582,34 @@ async def _refuse_while_provider_down(breaker: CircuitBreaker | None) -> None:
         )
 
 
-async def _query_state(client: Client, room_id: uuid.UUID) -> InterviewState | None:
+def _planned(live: InterviewState) -> bool:
+    """Until its plan is in, a room's state changes with nothing recorded (in a peer room) to invalidate it."""
+    return live.stage is not None or live.ended
+
+
+async def _signal_applied(state: State, room_id: uuid.UUID, applied: Callable[[InterviewState], bool]) -> None:
+    """A query right after a signal may not see it yet, and a poller may have cached what it saw: wait (briefly)
+    until the workflow shows the signal applied, then drop every cached copy of the room's state."""
+    handle = _handle(state.temporal, room_id)
+    for _ in range(SIGNAL_POLLS):
+        try:
+            if applied(await handle.query(InterviewWorkflow.state)):
+                break
+        except RPCError:
+            break  # no worker answers now: the cached state still goes
+        await asyncio.sleep(SIGNAL_POLL_SECONDS)
+    cache: TwoLevelCache = state.cache
+    await cache.invalidate(room_state_key(room_id))
+
+
+async def _query_state(state: State, room_id: uuid.UUID) -> InterviewState | None:
+    """The interview's live state, through the cache: rooms are polled, and each query is a worker's task."""
+    cache: TwoLevelCache = state.cache
+
+    async def query() -> InterviewState:
+        return await _handle(state.temporal, room_id).query(InterviewWorkflow.state)
+
     try:
-        return await _handle(client, room_id).query(InterviewWorkflow.state)
+        return await cache.get(ROOM_STATE, room_state_key(room_id), InterviewState, query, keep=_planned)
     except RPCError:
         return None  # no worker to answer, or the workflow is gone: the room row still answers

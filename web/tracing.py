@@ -1,6 +1,6 @@
 """Each API request's span, named by its route template ("POST /rooms/{room_id}/ai/message"): the ids and
-text in a path or query are the caller's business, not the trace store's. Without a tracer provider (no OTLP
-endpoint) the span goes nowhere."""
+text in a path or query are the caller's business, not the trace store's. Without an OTLP endpoint the span is
+not sent, but its ids are in the request's log lines (web/access_log.py)."""
 
 from __future__ import annotations
 

@@ -34,6 +34,7 @@ from activities.todos import TodoActivities
 from activities.vault import Vault, master_keys_of
 from activities.voice import VoiceActivities
 from schema.queues import QUEUE_KINDS, QueueKind, queue_name
+from stack.cache import TwoLevelCache
 from stack.settings import Settings
 from workflows.digest import WeeklyDigestWorkflow
 from workflows.email_sync import EmailSyncWorkflow, ScheduledEmailSync
@@ -95,6 +96,7 @@ async def mocki_workers(
         breaker=llm_breaker(settings, redis),
         leads=ReplyLeads(redis),
         grounder=PlanGrounder(vault, bank, bank_index, settings.retrieval_query_weight),
+        cache=TwoLevelCache(redis, enabled=settings.cache_enabled),
     )
     # Document chunks are embedded uncached: Redis holds no vectors of resume text.
     documents = DocumentActivities(vault, embedder)
