@@ -1,6 +1,6 @@
-"""Metrics of each call to a remote model (OpenAI or a compatible server): how long it took, the tokens sent and
-received, and failures by error, labelled by provider (which names the model) and purpose. Prompts, answers and
-audio never become labels."""
+"""Metrics of each model call, remote (OpenAI or a compatible server) or local (whisper, espeak-ng): how long it
+took, the tokens sent and received, the seconds of audio heard or spoken, and failures by error, labelled by
+provider (which names the model) and purpose. Prompts, answers and audio never become labels."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ _duration = _meter.create_histogram(
 )
 _tokens = _meter.create_counter("mocki.model.tokens", description="tokens sent and received, by provider and purpose")
 _failures = _meter.create_counter("mocki.model.failures", description="failed model calls, by provider, purpose, error")
+_audio = _meter.create_histogram(
+    "mocki.audio.duration", unit="s", description="audio transcribed (stt) or spoken (tts), by provider and purpose"
+)
 
 
 @dataclass
@@ -45,3 +48,7 @@ async def model_call(provider: str, purpose: str) -> AsyncIterator[Usage]:
             _tokens.add(usage.input_tokens, {**labels, "direction": "input"})
         if usage.output_tokens:
             _tokens.add(usage.output_tokens, {**labels, "direction": "output"})
+
+
+def audio_processed(provider: str, purpose: str, seconds: float) -> None:
+    _audio.record(seconds, {"provider": provider, "purpose": purpose})

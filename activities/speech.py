@@ -19,7 +19,7 @@ import msgspec
 from openai import AsyncOpenAI
 
 from activities.minilm import ModelWeightsError, sha256_of
-from activities.model_metrics import model_call
+from activities.model_metrics import audio_processed, model_call
 from stack.settings import Settings
 
 WHISPER_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
@@ -36,10 +36,22 @@ class Speech(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def seconds(self) -> float:
-        with wave.open(io.BytesIO(self.wav)) as reader:
-            # Count what is there: a streamed WAV (espeak-ng --stdout) has a placeholder frame count.
-            frame_bytes = reader.getsampwidth() * reader.getnchannels()
-            return float(len(reader.readframes(reader.getnframes())) / frame_bytes / reader.getframerate())
+        return wav_seconds(self.wav)
+
+
+def _count_audio(provider: str, purpose: str, wav: bytes) -> None:
+    try:
+        seconds = wav_seconds(wav)
+    except (wave.Error, EOFError, ZeroDivisionError):
+        return  # a figure is not worth failing the call over; whoever plays the audio reports it
+    audio_processed(provider, purpose, seconds)
+
+
+def wav_seconds(wav: bytes) -> float:
+    with wave.open(io.BytesIO(wav)) as reader:
+        # Count what is there: a streamed WAV (espeak-ng --stdout) has a placeholder frame count.
+        frame_bytes = reader.getsampwidth() * reader.getnchannels()
+        return float(len(reader.readframes(reader.getnframes())) / frame_bytes / reader.getframerate())
 
 
 class SpeechToText(Protocol):
@@ -100,7 +112,10 @@ class FasterWhisperSTT:
         await asyncio.to_thread(lambda: self._model)
 
     async def transcribe(self, wav: bytes) -> Transcript:
-        return Transcript(text=await asyncio.to_thread(self._transcribe, wav), provider=self.provider)
+        async with model_call(self.provider, "stt"):
+            text = await asyncio.to_thread(self._transcribe, wav)
+        _count_audio(self.provider, "stt", wav)
+        return Transcript(text=text, provider=self.provider)
 
 
 class EspeakTTS:
@@ -126,7 +141,10 @@ class EspeakTTS:
         return result.stdout
 
     async def synthesize(self, text: str) -> Speech:
-        return Speech(wav=await asyncio.to_thread(self._synthesize, text), provider=self.provider)
+        async with model_call(self.provider, "tts"):
+            speech = Speech(wav=await asyncio.to_thread(self._synthesize, text), provider=self.provider)
+        _count_audio(self.provider, "tts", speech.wav)
+        return speech
 
 
 class OpenAISTT:
@@ -143,6 +161,7 @@ class OpenAISTT:
             result = await self._client.audio.transcriptions.create(
                 model=self._model, file=("answer.wav", wav, "audio/wav"), language="en"
             )
+        _count_audio(self.provider, "stt", wav)
         return Transcript(text=result.text.strip(), provider=self.provider)
 
 
@@ -159,7 +178,9 @@ class OpenAITTS:
             response = await self._client.audio.speech.create(
                 model=self._model, voice=self._voice, input=text, response_format="wav"
             )
-        return Speech(wav=response.content, provider=self.provider)
+        speech = Speech(wav=response.content, provider=self.provider)
+        _count_audio(self.provider, "tts", speech.wav)
+        return speech
 
 
 def build_stt(settings: Settings, client: AsyncOpenAI | None = None) -> SpeechToText:

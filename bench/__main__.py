@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import abuse, foundation, interview, mail, mail_sync, priority, retrieval, voice
+from bench import abuse, cache, drills, foundation, interview, mail, mail_sync, priority, retrieval, voice
 
 RESULTS = Path(__file__).with_name("results")
 BENCHMARKS: dict[str, tuple[str, Callable[[], list[tuple[str, str, str]]]]] = {
@@ -19,6 +19,8 @@ BENCHMARKS: dict[str, tuple[str, Callable[[], list[tuple[str, str, str]]]]] = {
     "mail": ("Email analysis: classifier accuracy per status (offline; LLM with a key), throughput", mail.run),
     "mail_sync": ("Email sync: 1,000 emails imported, analysed and merged by the workflow", mail_sync.run),
     "priority": ("Task priority: VIP vs ordinary email syncs on a backlogged io queue", priority.run),
+    "drills": ("Fault drill: Postgres restarted under a load of interview turns", drills.run),
+    "cache": ("Caching hot reads: each level's latency, requests/s with and without the cache", cache.run),
 }
 
 

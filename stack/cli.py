@@ -36,6 +36,7 @@ SYSTEM_PACKAGES = {
     "espeak-ng": "espeak-ng",
     "node": "nodejs",  # runs JavaScript submissions in the sandbox
     "docker-compose": "docker-compose",
+    "wrk": "wrk",  # `make bench`: HTTP load on the API (bench/cache.py)
 }
 
 
@@ -56,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the task queues to serve, comma-separated (default interview,io,cpu: all in one process)",
     )
     worker.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port (/metrics)")
+    worker.add_argument(
+        "--metrics-host", help="the address the metrics port listens on (default: MOCKI_API_HOST, 127.0.0.1)"
+    )
     agent = commands.add_parser("agent", help="run the LiveKit voice agent worker (service URLs must be set)")
     agent.add_argument("--ready-file", type=Path, help="touched once LiveKit has registered the agent worker")
     commands.add_parser("migrate", help="apply database migrations to DATABASE_URL")
@@ -93,7 +97,8 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "api":
             serve_api(settings)
         elif args.command == "worker":
-            asyncio.run(run_worker(settings, args.ready_file, args.queues, args.metrics_port))
+            metrics = (args.metrics_host or settings.api_host, args.metrics_port) if args.metrics_port else None
+            asyncio.run(run_worker(settings, args.ready_file, args.queues, metrics))
         elif args.command == "agent":
             from agents.worker import run_agent
 
@@ -323,7 +328,10 @@ def _queue_kinds(value: str) -> tuple[QueueKind, ...]:
 
 
 async def run_worker(
-    settings: Settings, ready_file: Path | None, kinds: tuple[QueueKind, ...], metrics_port: int | None = None
+    settings: Settings,
+    ready_file: Path | None,
+    kinds: tuple[QueueKind, ...],
+    metrics_address: tuple[str, int] | None = None,
 ) -> None:
     import prometheus_client
     from redis.asyncio import Redis
@@ -336,8 +344,9 @@ async def run_worker(
     service = f"mocki-worker-{'-'.join(kinds)}"
     configure_logging(settings, service)
     telemetry = start_telemetry(settings, service)
-    if metrics_port:
-        prometheus_client.start_http_server(metrics_port, addr=settings.api_host)
+    if metrics_address:
+        host, port = metrics_address
+        prometheus_client.start_http_server(port, addr=host)
     redis = Redis.from_url(endpoints.redis_url)
     db = database.bind(endpoints.database_url)
     await db.start_connection_pool()
@@ -357,6 +366,21 @@ async def run_worker(
         telemetry.shutdown()
 
 
+def child_env(settings: Settings, endpoints: Endpoints, **extra: str) -> dict[str, str]:
+    """The environment of a `mocki` child process (API, worker, agent) on this stack: children read their settings
+    from the environment, so they get this process's resolved values."""
+    return {
+        **os.environ,
+        "MOCKI_DATA_DIR": str(settings.data_dir.resolve()),
+        "MOCKI_TASK_QUEUE_PREFIX": settings.task_queue_prefix,
+        "DATABASE_URL": endpoints.database_url,
+        "REDIS_URL": endpoints.redis_url,
+        "TEMPORAL_ADDRESS": endpoints.temporal_address,
+        "LIVEKIT_URL": endpoints.livekit_url,
+        **extra,
+    }
+
+
 @contextmanager
 def running_app(settings: Settings) -> Iterator[tuple[Endpoints, str]]:
     """The embedded stack, migrated, plus the worker, the voice agent and the API as supervised child processes."""
@@ -367,18 +391,7 @@ def running_app(settings: Settings) -> Iterator[tuple[Endpoints, str]]:
         asyncio.run(migrate(endpoints.database_url))
         if port_open(settings.api_port):
             raise StackError(f"port {settings.api_port} for the API is in use; set MOCKI_API_PORT")
-        # The children read their settings from the environment: hand them this process's resolved values.
-        env = {
-            **os.environ,
-            "MOCKI_DATA_DIR": str(stack.data_dir),
-            "MOCKI_API_HOST": settings.api_host,
-            "MOCKI_API_PORT": str(settings.api_port),
-            "MOCKI_TASK_QUEUE_PREFIX": settings.task_queue_prefix,
-            "DATABASE_URL": endpoints.database_url,
-            "REDIS_URL": endpoints.redis_url,
-            "TEMPORAL_ADDRESS": endpoints.temporal_address,
-            "LIVEKIT_URL": endpoints.livekit_url,
-        }
+        env = child_env(settings, endpoints, MOCKI_API_HOST=settings.api_host, MOCKI_API_PORT=str(settings.api_port))
         mocki = [sys.executable, "-m", "stack.cli"]
         # A worker process per task queue, so parsing and model batches never hold up a turn; then the agent.
         # Each touches its ready file once it serves.

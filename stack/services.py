@@ -117,6 +117,11 @@ class LocalStack:
     def _published(self) -> Path:
         return self.data_dir / "endpoints.json"
 
+    def restart(self, service: str, down_seconds: float = 0.0) -> None:
+        """Restart one of the embedded services ("postgres", "redis", ...), kept down `down_seconds` in between:
+        fault drills (bench/drills.py) use it to take Postgres away under load."""
+        self._supervisor.restart(service, down_seconds)
+
     def stop(self) -> None:
         self._published.unlink(missing_ok=True)
         self._supervisor.stop()

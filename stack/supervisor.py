@@ -152,6 +152,16 @@ class Supervisor:
         except ServiceFailed as exc:
             log(str(exc))
 
+    def restart(self, name: str, down_seconds: float = 0.0) -> None:
+        """Stop the child `name`, keep it down `down_seconds` (the outage of a fault drill), start it again and
+        wait until it serves."""
+        with self._lock:
+            child = next(c for c in self._children if c.spec.name == name)
+            self._children.remove(child)  # not the watcher's to restart meanwhile
+        self._stop_child(child, timeout=15.0)
+        time.sleep(down_seconds)
+        self.start(child.spec)
+
     def stop(self, timeout: float = 15.0) -> None:
         """Stop children newest first (the API before the database it uses)."""
         self._stopping.set()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import uuid
@@ -20,6 +19,7 @@ from temporalio.client import Client
 
 from activities.question_bank import QuestionBank
 from stack import database
+from stack.cli import child_env
 from stack.services import Endpoints, LocalStack
 from stack.settings import Settings, load_settings
 from stack.supervisor import ProcessSpec, Supervisor, free_port
@@ -53,10 +53,21 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def endpoints(settings: Settings) -> Iterator[Endpoints]:
+def started_stack(settings: Settings) -> Iterator[tuple[LocalStack, Endpoints]]:
     stack = LocalStack(settings, ports="free", durable=False)
-    yield stack.start()
+    yield stack, stack.start()
     stack.stop()
+
+
+@pytest.fixture(scope="session")
+def local_stack(started_stack: tuple[LocalStack, Endpoints]) -> LocalStack:
+    """The session's embedded services, for drills that restart one."""
+    return started_stack[0]
+
+
+@pytest.fixture(scope="session")
+def endpoints(started_stack: tuple[LocalStack, Endpoints]) -> Endpoints:
+    return started_stack[1]
 
 
 @pytest.fixture(scope="session")
@@ -83,16 +94,7 @@ async def worker(db: None, temporal: Client, settings: Settings, endpoints: Endp
 
 def service_env(settings: Settings, endpoints: Endpoints, **extra: str) -> dict[str, str]:
     """The environment `mocki up` gives its child processes, for this session's stack."""
-    return {
-        **os.environ,
-        "MOCKI_DATA_DIR": str(settings.data_dir),
-        "MOCKI_TASK_QUEUE_PREFIX": settings.task_queue_prefix,
-        "DATABASE_URL": endpoints.database_url,
-        "REDIS_URL": endpoints.redis_url,
-        "TEMPORAL_ADDRESS": endpoints.temporal_address,
-        "LIVEKIT_URL": endpoints.livekit_url,
-        **extra,
-    }
+    return child_env(settings, endpoints, **extra)
 
 
 async def recruiter_room(api: httpx.AsyncClient) -> tuple[str, dict[str, str], dict[str, str], dict[str, str]]:

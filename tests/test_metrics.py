@@ -42,7 +42,12 @@ async def test_workers_count_their_jobs_and_the_api_shows_each_queues_backlog(
             auth, _ = await sign_up(app.client)
             room = (await app.client.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)).json()["room_id"]
             await wait_for_opening(app.client, room, auth)
-            await answer(app.client, room, auth, "I would add an index and measure again.")
+            spoken = await app.client.post(
+                f"/rooms/{room}/ai/message", json={"text": "I would add an index.", "speak": True}, headers=auth
+            )
+            job = spoken.json()["job_id"]
+            reply = await app.client.get(f"/rooms/{room}/ai/message/{job}", params={"wait": 20}, headers=auth)
+            assert reply.json()["result"]["audio"], reply.text  # spoken by the local TTS in the worker
 
             scraped = await app.client.get("/metrics")  # from this machine: no token needed
             assert scraped.status_code == 200, scraped.text
@@ -62,6 +67,10 @@ async def test_workers_count_their_jobs_and_the_api_shows_each_queues_backlog(
     assert planned == 1, figures[-3000:]
     assert sample(figures, "mocki_job_duration_seconds_count", activity="respond", outcome="ok")
     assert sample(figures, "mocki_jobs_active", queue=interview) == 0
+    # The local speech model is timed like a remote one, with the seconds of audio it spoke.
+    espeak = {"provider": "local:espeak-ng", "purpose": "tts"}
+    assert sample(figures, "mocki_model_duration_seconds_count", **espeak, outcome="ok") == 1, figures[-3000:]
+    assert (sample(figures, "mocki_audio_duration_seconds_sum", **espeak) or 0) > 0.5
 
 
 async def test_the_api_metrics_need_the_token_when_one_is_set(settings: Settings, endpoints: Endpoints) -> None:

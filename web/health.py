@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 
 from activities.circuit import CircuitBreaker, CircuitPosition
 from activities.llm import OFFLINE_PROVIDER
-from schema.tables import Room
+from schema.piccolo_conf import DB
 
 CHECK_TIMEOUT_SECONDS = 2.0
 
@@ -59,7 +59,7 @@ class HealthController(Controller):
         """
         livekit_http = state.endpoints.livekit_url.replace("ws://", "http://").replace("wss://", "https://")
         checks: dict[str, Awaitable[object]] = {
-            "postgres": Room.raw("SELECT 1"),
+            "postgres": DB.probe(),
             "redis": state.redis.ping(),
             "temporal": state.temporal.service_client.check_health(),
             "livekit": state.http.get(livekit_http),
