@@ -24,7 +24,7 @@ from agents.voice import RecognisedSpeech, SpokenVoice
 from stack.logs import configure_logging
 from stack.services import Endpoints
 from stack.settings import Settings
-from stack.telemetry import start_telemetry
+from stack.telemetry import serve_metrics, start_telemetry
 from stack.temporal import connect
 
 # Turn-taking for interviews, where being cut off is the top complaint. The transcript decides whether a pause ends
@@ -107,12 +107,16 @@ def agent_server(settings: Settings, endpoints: Endpoints, stt: SpeechToText) ->
     return server
 
 
-async def run_agent(settings: Settings, endpoints: Endpoints, ready_file: Path | None) -> None:
-    """Serve until SIGINT/SIGTERM; `ready_file` is touched once LiveKit has registered the worker."""
+async def run_agent(
+    settings: Settings, endpoints: Endpoints, ready_file: Path | None, metrics_address: tuple[str, int] | None = None
+) -> None:
+    """Serve until SIGINT/SIGTERM; `ready_file` is touched once LiveKit has registered the worker; Prometheus
+    metrics (voice latencies, speech models) on `metrics_address` when given."""
     # Rooms taken, capacity changes, check-ins and failures, for whoever reads the agent's log (no transcripts:
     # livekit-agents logs those at DEBUG only).
     configure_logging(settings, "mocki-agent")
     telemetry = start_telemetry(settings, "mocki-agent")
+    serve_metrics(metrics_address)
     stt = build_stt(settings)
     await stt.load()  # before registering: the first candidate's answer is not kept waiting for weights
     server = agent_server(settings, endpoints, stt)

@@ -26,7 +26,7 @@ from stack.logs import configure_logging
 from stack.services import Endpoints, LocalStack, StackError, running_endpoints
 from stack.settings import Settings, SettingsError, load_settings
 from stack.supervisor import ProcessSpec, ServiceFailed, Supervisor, free_port, port_open
-from stack.telemetry import start_telemetry
+from stack.telemetry import serve_metrics, start_telemetry
 
 KEEP_ALIVE_SECONDS = 75
 
@@ -56,12 +56,13 @@ def _parser() -> argparse.ArgumentParser:
         default=QUEUE_KINDS,
         help="the task queues to serve, comma-separated (default interview,io,cpu: all in one process)",
     )
-    worker.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port (/metrics)")
-    worker.add_argument(
-        "--metrics-host", help="the address the metrics port listens on (default: MOCKI_API_HOST, 127.0.0.1)"
-    )
     agent = commands.add_parser("agent", help="run the LiveKit voice agent worker (service URLs must be set)")
     agent.add_argument("--ready-file", type=Path, help="touched once LiveKit has registered the agent worker")
+    for process in (worker, agent):
+        process.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port (/metrics)")
+        process.add_argument(
+            "--metrics-host", help="the address the metrics port listens on (default: MOCKI_API_HOST, 127.0.0.1)"
+        )
     commands.add_parser("migrate", help="apply database migrations to DATABASE_URL")
     seed_parser = commands.add_parser(
         "seed", help="load the starter question bank (migrate does it too), or import your own with --file"
@@ -97,12 +98,12 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "api":
             serve_api(settings)
         elif args.command == "worker":
-            metrics = (args.metrics_host or settings.api_host, args.metrics_port) if args.metrics_port else None
-            asyncio.run(run_worker(settings, args.ready_file, args.queues, metrics))
+            asyncio.run(run_worker(settings, args.ready_file, args.queues, _metrics_address(settings, args)))
         elif args.command == "agent":
             from agents.worker import run_agent
 
-            asyncio.run(run_agent(settings, external_endpoints(settings), args.ready_file))
+            endpoints = external_endpoints(settings)
+            asyncio.run(run_agent(settings, endpoints, args.ready_file, _metrics_address(settings, args)))
         elif args.command == "migrate":
             asyncio.run(migrate(external_endpoints(settings).database_url))
         elif args.command == "seed":
@@ -319,6 +320,10 @@ def serve_api(settings: Settings) -> None:
         telemetry.shutdown()
 
 
+def _metrics_address(settings: Settings, args: argparse.Namespace) -> tuple[str, int] | None:
+    return (args.metrics_host or settings.api_host, args.metrics_port) if args.metrics_port else None
+
+
 def _queue_kinds(value: str) -> tuple[QueueKind, ...]:
     kinds = tuple(kind.strip() for kind in value.split(","))
     unknown = [kind for kind in kinds if kind not in QUEUE_KINDS]
@@ -333,7 +338,6 @@ async def run_worker(
     kinds: tuple[QueueKind, ...],
     metrics_address: tuple[str, int] | None = None,
 ) -> None:
-    import prometheus_client
     from redis.asyncio import Redis
 
     from activities.question_bank import QuestionBank
@@ -344,9 +348,7 @@ async def run_worker(
     service = f"mocki-worker-{'-'.join(kinds)}"
     configure_logging(settings, service)
     telemetry = start_telemetry(settings, service)
-    if metrics_address:
-        host, port = metrics_address
-        prometheus_client.start_http_server(port, addr=host)
+    serve_metrics(metrics_address)
     redis = Redis.from_url(endpoints.redis_url)
     db = database.bind(endpoints.database_url)
     await db.start_connection_pool()
@@ -395,18 +397,15 @@ def running_app(settings: Settings) -> Iterator[tuple[Endpoints, str]]:
         mocki = [sys.executable, "-m", "stack.cli"]
         # A worker process per task queue, so parsing and model batches never hold up a turn; then the agent.
         # Each touches its ready file once it serves.
-        metrics_ports = {f"worker-{kind}": free_port() for kind in QUEUE_KINDS}
-        children = [
-            (name, ["worker", "--queues", name.removeprefix("worker-"), "--metrics-port", str(port)])
-            for name, port in metrics_ports.items()
-        ] + [("agent", ["agent"])]
-        for name, command in children:
+        children = {f"worker-{kind}": ["worker", "--queues", kind] for kind in QUEUE_KINDS} | {"agent": ["agent"]}
+        metrics_ports = {name: free_port() for name in children}
+        for name, command in children.items():
             ready_file = stack.data_dir / "run" / f"{name}.ready"
             ready_file.unlink(missing_ok=True)
             app.start(
                 ProcessSpec(
                     name,
-                    [*mocki, *command, "--ready-file", str(ready_file)],
+                    [*mocki, *command, "--ready-file", str(ready_file), "--metrics-port", str(metrics_ports[name])],
                     ready_port=None,
                     env=env,
                     ready_check=ready_file.exists,

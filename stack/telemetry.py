@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import prometheus_client
 from opentelemetry import metrics, trace
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -41,6 +42,13 @@ class Telemetry:
 
 def start_telemetry(settings: Settings, service: str) -> Telemetry:
     return Telemetry(meters=_start_metrics(settings, service), tracing=_start_tracing(settings, service))
+
+
+def serve_metrics(address: tuple[str, int] | None) -> None:
+    """Serve this process's Prometheus registry on (host, port) at /metrics; the API serves its own route."""
+    if address is not None:
+        host, port = address
+        prometheus_client.start_http_server(port, addr=host)
 
 
 def _start_metrics(settings: Settings, service: str) -> MeterProvider:

@@ -28,15 +28,17 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from agents.interviewer import REFUSALS_ALOUD
 from stack.services import Endpoints
 from stack.settings import Settings
+from stack.supervisor import free_port
 from stack.voice_candidate import Candidate
 from tests.conftest import isolated_api, recruiter_room, service_env, sign_up, start_worker, wait_ready
 from tests.standins.openai_api import Behaviour, running
+from tests.test_metrics import sample
 from tests.test_review import FAILS_EDGE_CASES, job_result, room_at_coding_stage
 from workflows.interview import ALL_ANSWERED
 
 
-def start_agent(env: dict[str, str], ready: Path, log: Path) -> subprocess.Popen[bytes]:
-    return start_worker(env, ready, log, command="agent")
+def start_agent(env: dict[str, str], ready: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:
+    return start_worker(env, ready, log, "agent", *args)
 
 
 class MetricsCollector(ThreadingHTTPServer):
@@ -73,10 +75,10 @@ class MetricsCollector(ThreadingHTTPServer):
 
 @asynccontextmanager
 async def voice_agent(
-    settings: Settings, endpoints: Endpoints, tmp_path: Path, **extra_env: str
+    settings: Settings, endpoints: Endpoints, tmp_path: Path, *args: str, **extra_env: str
 ) -> AsyncIterator[None]:
     ready = tmp_path / "agent.ready"
-    agent = start_agent({**service_env(settings, endpoints), **extra_env}, ready, tmp_path / "agent.log")
+    agent = start_agent({**service_env(settings, endpoints), **extra_env}, ready, tmp_path / "agent.log", *args)
     try:
         await wait_ready(ready)
         yield
@@ -105,8 +107,9 @@ async def turns(api: httpx.AsyncClient, room_id: str, auth: dict[str, str]) -> l
 async def test_the_candidate_hears_the_question_answers_by_voice_and_hears_the_reply(
     api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
 ) -> None:
-    collector = MetricsCollector()
-    async with voice_agent(settings, endpoints, tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT=collector.url):
+    collector, metrics_port = MetricsCollector(), free_port()
+    serving_metrics = ("--metrics-port", str(metrics_port))
+    async with voice_agent(settings, endpoints, tmp_path, *serving_metrics, OTEL_EXPORTER_OTLP_ENDPOINT=collector.url):
         auth, _ = await sign_up(api)
         room_id = (await api.post("/rooms", json={"role": "Backend Engineer"}, headers=auth)).json()["room_id"]
         joined = await api.post(f"/rooms/{room_id}/join", headers=auth)
@@ -145,6 +148,16 @@ async def test_the_candidate_hears_the_question_answers_by_voice_and_hears_the_r
             assert voice["llm_first_token_ms"] > 0 and voice["tts_first_byte_ms"] > 0 and not voice["interrupted"]
             assert not voice["acknowledged"]  # the offline interviewer answers at once: no filler needed
             assert recorded[0]["voice"] is None and recorded[1]["voice"] is None  # the opening; the answer
+
+            # Prometheus scrapes the same figures from the agent, with its speech models' calls and audio.
+            async with httpx.AsyncClient(timeout=10) as http:
+                scraped = (await http.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+            assert sample(scraped, "mocki_voice_voice_to_voice_milliseconds_count"), scraped[-3000:]
+            whisper = {"provider": "local:faster-whisper-tiny.en", "purpose": "stt"}
+            assert sample(scraped, "mocki_model_duration_seconds_count", **whisper, outcome="ok")
+            assert (sample(scraped, "mocki_audio_duration_seconds_sum", **whisper) or 0) > 1.0  # the answer
+            espeak = {"provider": "local:espeak-ng", "purpose": "tts"}
+            assert sample(scraped, "mocki_model_duration_seconds_count", **espeak, outcome="ok")
         finally:
             await candidate.room.disconnect()
     # The agent flushed its metrics on stopping: the same turn, as OpenTelemetry histograms (cumulative sums).
