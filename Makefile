@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
+FRONTEND := web/frontend
+WEB_BUNDLE := web/static/app.js
 
 .PHONY: help install setup demo up test lint fmt mypy bench fuzz migrate clean
 
@@ -25,7 +27,12 @@ $(STAMP): pyproject.toml requirements.lock requirements-models.txt
 setup: $(STAMP) ## system packages (redis-server, espeak-ng) and the Go binaries, built once per machine
 	@$(BIN)/mocki setup
 
-install: setup ## everything the other commands need
+$(WEB_BUNDLE): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json $(FRONTEND)/build.mjs $(wildcard $(FRONTEND)/src/*.* $(FRONTEND)/src/*/*.js)
+	@echo "[mocki] building the web app (npm ci, esbuild) into web/static"
+	@# no install scripts: esbuild's binary comes as an optional dependency, nothing else needs one
+	@cd $(FRONTEND) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && node build.mjs
+
+install: setup $(WEB_BUNDLE) ## everything the other commands need
 
 demo: install ## start the embedded stack, run a scripted mock interview, print its report and the URLs
 	@$(BIN)/mocki demo
@@ -54,5 +61,5 @@ fuzz: install ## Schemathesis against the running app's OpenAPI schema: no 5xx, 
 migrate: $(STAMP) ## apply migrations to DATABASE_URL
 	@$(BIN)/mocki migrate
 
-clean: ## remove the virtualenv and local data (.mocki/); the Go build cache in ~/.cache/mocki stays
-	rm -rf $(VENV) .mocki
+clean: ## remove the virtualenv, the built web app and local data (.mocki/); the Go build cache in ~/.cache/mocki stays
+	rm -rf $(VENV) .mocki web/static $(FRONTEND)/node_modules

@@ -35,6 +35,8 @@ SYSTEM_PACKAGES = {
     "redis-server": "redis-server",
     "espeak-ng": "espeak-ng",
     "node": "nodejs",  # runs JavaScript submissions in the sandbox
+    "npm": "npm",  # builds the web app (web/frontend) at `make install`
+    "chromium": "chromium",  # the browser tests (tests/test_web_room.py) drive Debian's Chromium
     "docker-compose": "docker-compose",
     "wrk": "wrk",  # `make bench`: HTTP load on the API (bench/cache.py)
 }
@@ -430,7 +432,7 @@ def print_urls(endpoints: Endpoints, api_url: str, namespace: str, heading: str)
     print(f"  LiveKit        {endpoints.livekit_url}")
     print(f"  Postgres       {endpoints.database_url}")
     print(f"  Redis          {endpoints.redis_url}")
-    print("  web room       arrives with the web room issue; use the API meanwhile", flush=True)
+    print(f"  Web app        {api_url}/app  (sign in, practise, read reports)", flush=True)
 
 
 def up(settings: Settings) -> None:
@@ -448,7 +450,7 @@ def demo(settings: Settings) -> None:
     import httpx
 
     from activities.mail_delivery import outbox_folder
-    from stack.demo import run_scripted_interview, sign_in
+    from stack.demo import DEMO_CANDIDATE, run_scripted_interview, sign_in
     from stack.mail_demo import import_sample_mailbox, recommend_jobs, send_weekly_digest
     from stack.voice_demo import voice_exchange
 
@@ -470,6 +472,10 @@ def demo(settings: Settings) -> None:
                 f"{settings.temporal_namespace}/workflows/{outcome.workflow_id}"
                 "\n(kept in the data folder: run `make up` to browse it in the Temporal UI)"
             )
+        print(
+            f"\nThis interview in the web app (with `make up`): {api_url}/app#/room/{outcome.workflow_id}"
+            f"\n(sign in as {DEMO_CANDIDATE['email']}, password {DEMO_CANDIDATE['password']})"
+        )
 
 
 if __name__ == "__main__":

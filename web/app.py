@@ -39,6 +39,7 @@ from web.idempotency import IdempotencyMiddleware
 from web.imap import ImapController
 from web.limits import RateLimiter
 from web.metrics import MetricsController
+from web.pages import STATIC_FILES, PageController
 from web.postings import PostingController, RecommendationController
 from web.prep import PrepController
 from web.profile import UserController
@@ -83,6 +84,8 @@ def create_app(settings: Settings, endpoints: Endpoints) -> Litestar:
 
     app = Litestar(
         route_handlers=[
+            PageController,
+            STATIC_FILES,
             AuthController,
             UserController,
             WeaknessController,

@@ -23,6 +23,6 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
         return
     headers = MutableScopeHeaders.from_message(message)
     for name, value in SECURITY_HEADERS.items():
-        headers[name] = value
+        headers.setdefault(name, value)  # a page's own (web/pages.py) stands
     if not scope["path"].startswith(DOCS_PREFIX):
-        headers["content-security-policy"] = API_CSP
+        headers.setdefault("content-security-policy", API_CSP)

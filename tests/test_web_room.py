@@ -1,0 +1,119 @@
+"""The web room in a real browser: Debian's Chromium, driven by Playwright, against the API and worker as users run
+them. A candidate signs up, starts a practice interview, answers until the coding question, asks for a hint,
+submits code and reads its review, ends the interview and reads the report. Screenshots go to
+test-artifacts/web-room/ (laptop and phone sizes)."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+
+from stack.services import Endpoints
+from tests.conftest import PASSWORD
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "web-room"
+CHROMIUM = shutil.which("chromium")
+CODE = "def solve(values):\n    return values\n"
+ANSWER = "I would start from the requirements, measure, and keep the design simple; for example a queue and a cache."
+MAX_ANSWERS = 20
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed: run `make install`")
+
+
+async def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+async def test_a_candidate_practises_in_the_browser_from_sign_up_to_the_report(api: httpx.AsyncClient) -> None:
+    email = f"browser-{uuid.uuid4().hex[:10]}@test.mocki.local"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("dialog", lambda dialog: dialog.accept())
+        errors: list[str] = []  # uncaught errors in the page's scripts fail the test
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        await page.goto(f"{api.base_url}/app")
+
+        await page.get_by_role("button", name="New here? Create an account").click()
+        await page.get_by_label("Your name").fill("Ada Browser")
+        await page.get_by_label("Email").fill(email)
+        await page.get_by_label("Password (10 characters or more)").fill(PASSWORD)
+        await page.get_by_role("button", name="Create your account").click()
+        await expect(page.get_by_role("heading", name="Hello, Ada Browser")).to_be_visible()
+        await shot(page, "1-dashboard")
+
+        await page.get_by_label("Role").fill("Backend Engineer")
+        await page.get_by_role("button", name="Start a practice interview").click()
+        transcript = page.get_by_role("list", name="Transcript")
+        (
+            await expect(transcript.get_by_role("listitem")).to_have_count(1, timeout=20_000),
+            errors,
+        )  # the opening question
+        await expect(page.locator(".status")).to_contain_text("Introduction")
+
+        status = page.locator(".status")
+        for turns in range(1, MAX_ANSWERS + 1):
+            if "Coding" in await status.inner_text():
+                break
+            await page.get_by_label("Your answer").fill(f"{ANSWER} ({turns})")  # the same text twice is a replay
+            await page.get_by_role("button", name="Send answer").click()
+            # The answer and the reply both appear in the transcript.
+            await expect(transcript.get_by_role("listitem")).to_have_count(1 + 2 * turns, timeout=20_000)
+            await expect(page.get_by_label("Your answer")).to_have_value("")
+            await page.wait_for_timeout(1600)  # the room's state is polled: the stage shows within a poll
+        await expect(status).to_contain_text("Coding")
+        await expect(transcript.get_by_role("listitem").nth(1)).to_contain_text(f"{ANSWER} (1)")
+        await shot(page, "2-room-coding")
+
+        hint = page.get_by_role("button", name="Ask for a hint (3 left)")
+        await hint.click()
+        await expect(page.get_by_role("list", name="Hints").get_by_role("listitem")).to_contain_text("Hint 1 of")
+        await expect(page.get_by_role("button", name="Ask for a hint (2 left)")).to_be_enabled()
+
+        await page.locator(".cm-content").click()
+        await page.keyboard.insert_text(CODE)
+        await page.get_by_role("button", name="Run tests and submit").click()
+        review = page.get_by_role("region", name="Code review")
+        await expect(review.get_by_role("heading", level=3)).to_contain_text("Attempt 1:", timeout=30_000)
+        # Whatever the question, the review comes from running the code: here it names why it did not load.
+        await expect(review.get_by_role("list", name="Findings")).to_contain_text("correctness")
+        await shot(page, "3-review")
+
+        await page.set_viewport_size({"width": 390, "height": 844})
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the room is {overflow}px wider than a phone's screen"
+        await shot(page, "4-room-phone")
+        await page.set_viewport_size({"width": 1280, "height": 900})
+
+        await page.get_by_role("button", name="End interview").click()
+        await expect(page.get_by_role("heading", name="Report")).to_be_visible()
+        await expect(page.locator(".score")).to_contain_text("/ 5", timeout=30_000)
+        await expect(page.get_by_role("table")).to_contain_text("Evidence")
+        await expect(page.get_by_text("Scored by")).to_be_visible()
+        await shot(page, "5-report")
+        await browser.close()
+    assert errors == []
+
+
+async def test_the_page_loads_only_its_own_assets_and_talks_only_to_the_api_and_livekit(
+    api: httpx.AsyncClient, endpoints: Endpoints
+) -> None:
+    assert (await api.get("/")).headers["location"] == "/app"
+    page = await api.get("/app")  # no token: the page signs in by itself
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    assert f"connect-src 'self' {endpoints.livekit_url}" in policy  # the call; nothing else leaves the page
+    assert "microphone=(self)" in page.headers["permissions-policy"]
+    script = await api.get("/app/static/app.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert (await api.get("/app/static/../../stack/settings.py")).status_code == 404
+    # The API's own answers keep the locked-down policy.
+    assert (await api.get("/health")).headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"

@@ -1,0 +1,56 @@
+import { ApiError, forget, signedIn } from "./api.js";
+import { h, notify, show } from "./dom.js";
+import { dashboardView } from "./views/dashboard.js";
+import { reportView } from "./views/report.js";
+import { roomView } from "./views/room.js";
+import { signInView } from "./views/signin.js";
+
+// Hash routes: the server serves one page; #/room/<id> and #/report/<id> can be shared as links.
+const ROUTES = [
+  [/^#\/room\/([0-9a-f-]{36})$/, (id) => roomView(id)],
+  [/^#\/report\/([0-9a-f-]{36})$/, (id) => reportView(id)],
+  [/^#\/dashboard$/, () => dashboardView()],
+];
+
+let leaving = null; // the current view's cleanup (timers, the voice connection)
+
+async function route() {
+  if (leaving) leaving();
+  leaving = null;
+  renderNav();
+  if (!signedIn()) {
+    // A shared room link still leads to the room once signed in.
+    const target = location.hash.startsWith("#/room/") ? location.hash : "#/dashboard";
+    show(signInView(() => (location.hash === target ? route() : (location.hash = target))));
+    return;
+  }
+  const found = ROUTES.map(([pattern, view]) => [location.hash.match(pattern), view]).find(([match]) => match);
+  if (!found) {
+    location.hash = "#/dashboard";
+    return;
+  }
+  const [match, view] = found;
+  try {
+    leaving = await view(...match.slice(1));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      forget();
+      route();
+      return;
+    }
+    show(h("section", {}, h("h1", {}, "Something went wrong"), h("p", {}, error.message)));
+  }
+}
+
+function renderNav() {
+  const nav = document.getElementById("nav");
+  if (!signedIn()) {
+    nav.replaceChildren();
+    return;
+  }
+  const signOut = h("button", { type: "button", class: "link", onclick: () => { forget(); notify("Signed out."); route(); } }, "Sign out");
+  nav.replaceChildren(h("a", { href: "#/dashboard" }, "Dashboard"), signOut);
+}
+
+window.addEventListener("hashchange", route);
+route();

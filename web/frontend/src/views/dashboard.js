@@ -1,0 +1,90 @@
+import { api } from "../api.js";
+import { h, show, when } from "../dom.js";
+
+const ROLES = ["Backend Engineer", "Frontend Engineer", "Data Engineer", "Full Stack Engineer", "Machine Learning Engineer"];
+
+export async function dashboardView() {
+  const [me, recent, weaknesses, applications, todos] = await Promise.all([
+    api("GET", "/users/me"),
+    api("GET", "/users/me/interviews"),
+    api("GET", "/users/me/ai/weaknesses"),
+    api("GET", "/applications"),
+    api("GET", "/todos?status=TODO"),
+  ]);
+  show(
+    h("h1", {}, `Hello, ${me.display_name}`),
+    h("div", { class: "grid" }, startForm(me), recentInterviews(recent), weaknessChart(weaknesses), applicationsCard(applications), todosCard(todos)),
+  );
+}
+
+function startForm(me) {
+  const error = h("p", { class: "error", role: "alert" });
+  const role = h("input", { id: "start-role", list: "roles", required: true, minlength: 2, maxlength: 80, value: ROLES[0] });
+  const difficulty = h("select", { id: "start-difficulty" }, ["easy", "medium", "hard"].map((d) => h("option", { value: d, selected: d === "medium" }, d)));
+  const candidate = h("input", { id: "start-candidate", type: "email" });
+  const forCandidate = me.role === "candidate" ? null : h("p", {}, h("label", { for: "start-candidate" }, "Candidate's email"), candidate);
+  const submit = h("button", { type: "submit" }, me.role === "candidate" ? "Start a practice interview" : "Create the room");
+  return h(
+    "form",
+    {
+      class: "card",
+      "aria-labelledby": "start-title",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        submit.disabled = true;
+        error.textContent = "";
+        try {
+          const body = { role: role.value, difficulty: difficulty.value };
+          if (forCandidate) body.candidate_email = candidate.value;
+          const created = await api("POST", "/rooms", body);
+          location.hash = `#/room/${created.room_id}`;
+        } catch (failure) {
+          error.textContent = failure.message;
+          submit.disabled = false;
+        }
+      },
+    },
+    h("h2", { id: "start-title" }, me.role === "candidate" ? "Practise" : "New interview room"),
+    h("p", {}, h("label", { for: "start-role" }, "Role"), role, h("datalist", { id: "roles" }, ROLES.map((r) => h("option", { value: r })))),
+    h("p", {}, h("label", { for: "start-difficulty" }, "Difficulty"), difficulty),
+    forCandidate,
+    error,
+    h("p", { class: "actions" }, submit),
+  );
+}
+
+function recentInterviews(recent) {
+  const items = recent.interviews.map((item) =>
+    h("li", {}, h("a", { href: `#/report/${item.room_id}` }, `${item.role}, ${when(item.started_at)}`), ` — ${item.overall.toFixed(1)} / 5`, h("span", { class: "muted" }, ` (scored by ${item.scored_by})`)),
+  );
+  return h("section", { class: "card", "aria-labelledby": "recent-title" }, h("h2", { id: "recent-title" }, "Past interviews"), items.length ? h("ol", { class: "plain" }, items) : h("p", { class: "muted" }, "None finished yet."));
+}
+
+function weaknessChart(report) {
+  const most = Math.max(1, ...report.weaknesses.map((w) => w.count));
+  const rows = report.weaknesses.map((w) =>
+    h(
+      "li",
+      {},
+      h("span", { class: "bar-label" }, w.category.replaceAll("_", " ")),
+      h("span", { class: "bar", style: `--share:${w.count / most}`, role: "img", "aria-label": `seen ${w.count} times in ${w.sessions} interviews, ${w.trend}` }),
+      h("span", { class: `trend ${w.trend}` }, `${w.count}× · ${w.trend}`),
+    ),
+  );
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "weak-title" },
+    h("h2", { id: "weak-title" }, "Weaknesses over time"),
+    rows.length ? h("ul", { class: "bars" }, rows) : h("p", { class: "muted" }, `Nothing to work on yet (${report.interviews} interviews).`),
+  );
+}
+
+function applicationsCard(page) {
+  const items = page.items.slice(0, 8).map((a) => h("li", {}, `${a.company}${a.position ? `, ${a.position}` : ""}: `, h("strong", {}, a.status.replaceAll("_", " ")), h("span", { class: "muted" }, ` (${when(a.updated_at)})`)));
+  return h("section", { class: "card", "aria-labelledby": "apps-title" }, h("h2", { id: "apps-title" }, "Applications"), items.length ? h("ul", { class: "plain" }, items) : h("p", { class: "muted" }, "Import your job mail to see your applications here."));
+}
+
+function todosCard(page) {
+  const items = page.items.slice(0, 8).map((t) => h("li", {}, t.title, t.due_at ? h("span", { class: "muted" }, ` — due ${when(t.due_at)}`) : null));
+  return h("section", { class: "card", "aria-labelledby": "todo-title" }, h("h2", { id: "todo-title" }, "To do"), items.length ? h("ul", { class: "plain" }, items) : h("p", { class: "muted" }, "Nothing due."));
+}
