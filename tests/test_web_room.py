@@ -5,8 +5,12 @@ test-artifacts/web-room/ (laptop and phone sizes)."""
 
 from __future__ import annotations
 
+import io
+import json
 import shutil
+import subprocess
 import uuid
+import wave
 from pathlib import Path
 
 import httpx
@@ -14,13 +18,16 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from stack.services import Endpoints
+from stack.settings import Settings
 from tests.conftest import PASSWORD
+from tests.test_voice import voice_agent
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "web-room"
 CHROMIUM = shutil.which("chromium")
 CODE = "def solve(values):\n    return values\n"
 ANSWER = "I would start from the requirements, measure, and keep the design simple; for example a queue and a cache."
 MAX_ANSWERS = 20
+VOICE_ANSWER = "I am a backend engineer with five years of experience in payments."
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed: run `make install`")
 
@@ -117,3 +124,54 @@ async def test_the_page_loads_only_its_own_assets_and_talks_only_to_the_api_and_
     assert (await api.get("/app/static/../../stack/settings.py")).status_code == 404
     # The API's own answers keep the locked-down policy.
     assert (await api.get("/health")).headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
+def answer_wav(path: Path, text: str, silence_before: float) -> Path:
+    """`text` spoken by espeak-ng after `silence_before` seconds of silence (the opening question is heard first),
+    then a few seconds of silence: Chromium's fake microphone plays it once."""
+    spoken = subprocess.run(["espeak-ng", "--stdout", text], capture_output=True, check=True).stdout
+    with wave.open(io.BytesIO(spoken)) as reader:
+        params, frames = reader.getparams(), reader.readframes(reader.getnframes())
+    quiet = b"\0" * params.sampwidth * params.nchannels
+    with wave.open(str(path), "wb") as writer:
+        writer.setparams(params)
+        writer.writeframes(quiet * int(params.framerate * silence_before) + frames + quiet * params.framerate * 4)
+    return path
+
+
+async def test_a_candidate_answers_by_voice_in_the_browser_and_hears_the_reply(
+    api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
+) -> None:
+    email = f"voice-{uuid.uuid4().hex[:10]}@test.mocki.local"
+    signed = await api.post("/auth/signup", json={"email": email, "password": PASSWORD, "display_name": "Vera"})
+    tokens = signed.text
+    wav = answer_wav(tmp_path / "answer.wav", VOICE_ANSWER, silence_before=12)
+    microphone = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+    async with voice_agent(settings, endpoints, tmp_path), async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                *microphone,
+                f"--use-file-for-fake-audio-capture={wav}%noloop",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
+        page = await browser.new_page()
+        await page.add_init_script(f"sessionStorage.setItem('mocki.session', {json.dumps(tokens)})")
+        await page.goto(f"{api.base_url}/app")
+        await page.get_by_role("button", name="Start a practice interview").click()
+        transcript = page.get_by_role("list", name="Transcript")
+        await expect(transcript.get_by_role("listitem")).to_have_count(1, timeout=20_000)
+
+        await page.get_by_role("button", name="Join by voice").click()
+        await expect(page.get_by_role("button", name="Leave the call")).to_be_visible(timeout=20_000)
+        # The agent joins and says the question aloud; the page shows who is speaking.
+        await expect(page.locator(".speaking")).to_contain_text("Speaking: the AI interviewer", timeout=20_000)
+        # The fake microphone speaks the answer; the agent transcribes it and the AI's reply follows it.
+        candidate_turn = transcript.locator(".turn.candidate").first
+        await expect(candidate_turn).to_contain_text("experience", timeout=60_000)
+        await expect(transcript.locator(".turn.ai")).to_have_count(2, timeout=30_000)
+        await shot(page, "6-voice")
+        await page.get_by_role("button", name="Leave the call").click()
+        await expect(page.get_by_text("Not in the call.")).to_be_visible()
+        await browser.close()

@@ -8,7 +8,8 @@ export async function joinCall(grant, { onSpeakers, onLeft }) {
     if (track.kind === Track.Kind.Audio) document.body.append(track.attach());
   });
   room.on(RoomEvent.TrackUnsubscribed, (track) => track.detach().forEach((element) => element.remove()));
-  room.on(RoomEvent.ActiveSpeakersChanged, (speakers) => onSpeakers(speakers.map((p) => (p.isLocal ? "you" : p.name || p.identity))));
+  const named = (p) => (p.isLocal ? "you" : p.isAgent ? "the AI interviewer" : p.name || p.identity);
+  room.on(RoomEvent.ActiveSpeakersChanged, (speakers) => onSpeakers(speakers.map(named)));
   room.on(RoomEvent.Disconnected, () => onLeft());
   await room.connect(grant.url, grant.token);
   await room.localParticipant.setMicrophoneEnabled(true);
