@@ -117,6 +117,24 @@ class VoiceMetricsRecord(msgspec.Struct, frozen=True, kw_only=True):
     metrics: VoiceTurnMetrics
 
 
+class RoomSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A room in a list: what it is and the caller's part in it (no live state: GET /rooms/{id} has that)."""
+
+    room_id: str
+    workflow_id: str  # = room id
+    role: str
+    candidate_name: str
+    mode: RoomMode
+    status: str  # active | ended
+    created_at: str
+    ended_at: str | None
+    your_relation: str  # candidate | recruiter | interviewer | admin
+
+
+class RoomList(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[RoomSummary]  # newest first
+
+
 class TranscriptEntry(msgspec.Struct, kw_only=True):
     seq: int
     speaker: Speaker

@@ -142,3 +142,22 @@ async def test_who_may_create_which_room(api: Client) -> None:
     assert for_candidate.status_code == 201
     view = (await api.get(f"/rooms/{for_candidate.json()['room_id']}", headers=candidate)).json()
     assert view["your_relation"] == "candidate"
+
+
+async def test_each_person_lists_only_the_rooms_they_have_a_part_in(api: Client) -> None:
+    room_id, candidate, recruiter, interviewer = await recruiter_room(api)
+    outsider, _ = await sign_up(api)
+
+    async def listed(auth: dict[str, str], **params: str) -> dict[str, str]:
+        response = await api.get("/rooms", params=params, headers=auth)
+        assert response.status_code == 200, response.text
+        return {item["room_id"]: item["your_relation"] for item in response.json()["items"]}
+
+    assert (await listed(candidate))[room_id] == "candidate"
+    assert (await listed(recruiter))[room_id] == "recruiter"
+    assert (await listed(interviewer))[room_id] == "interviewer"
+    assert room_id not in await listed(outsider)
+    assert room_id in await listed(candidate, status="active")
+    assert room_id not in await listed(candidate, status="ended")
+    refused = await api.get("/rooms", params={"status": "paused"}, headers=candidate)
+    assert refused.status_code == 400 and "status" in refused.text

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from stack.services import Endpoints
 from stack.settings import Settings
@@ -30,6 +30,13 @@ MAX_ANSWERS = 20
 VOICE_ANSWER = "I am a backend engineer with five years of experience in payments."
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed: run `make install`")
+
+
+async def signed_in(browser: Browser, tokens: str) -> Page:
+    """A tab already signed in with `tokens` (the API's sign-up answer, as JSON), as the app keeps them."""
+    page = await browser.new_page()
+    await page.add_init_script(f"sessionStorage.setItem('mocki.session', {json.dumps(tokens)})")
+    return page
 
 
 async def shot(page: Page, name: str) -> None:
@@ -156,8 +163,7 @@ async def test_a_candidate_answers_by_voice_in_the_browser_and_hears_the_reply(
                 "--autoplay-policy=no-user-gesture-required",
             ],
         )
-        page = await browser.new_page()
-        await page.add_init_script(f"sessionStorage.setItem('mocki.session', {json.dumps(tokens)})")
+        page = await signed_in(browser, tokens)
         await page.goto(f"{api.base_url}/app")
         await page.get_by_role("button", name="Start a practice interview").click()
         transcript = page.get_by_role("list", name="Transcript")
@@ -174,4 +180,44 @@ async def test_a_candidate_answers_by_voice_in_the_browser_and_hears_the_reply(
         await shot(page, "6-voice")
         await page.get_by_role("button", name="Leave the call").click()
         await expect(page.get_by_text("Not in the call.")).to_be_visible()
+        await browser.close()
+
+
+async def test_a_recruiter_makes_a_room_for_a_candidate_shares_it_takes_over_and_hands_back(
+    api: httpx.AsyncClient,
+) -> None:
+    accounts = {}
+    for role in ("recruiter", "candidate"):
+        email = f"{role}-{uuid.uuid4().hex[:10]}@test.mocki.local"
+        body = {"email": email, "password": PASSWORD, "display_name": role.title(), "role": role}
+        accounts[role] = (email, (await api.post("/auth/signup", json=body)).text)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+        recruiter = await signed_in(browser, accounts["recruiter"][1])
+        await recruiter.goto(f"{api.base_url}/app")
+        await recruiter.get_by_label("Candidate's email").fill(accounts["candidate"][0])
+        await recruiter.get_by_role("button", name="Create the room").click()
+        await expect(recruiter.get_by_role("heading", name="Backend Engineer interview with Candidate")).to_be_visible()
+        shared = await recruiter.locator("code").inner_text()  # the link shown to share with the candidate
+        assert "#/room/" in shared
+
+        await recruiter.get_by_role("button", name="Take over from the AI").click()
+        await expect(recruiter.locator(".status")).to_contain_text("a person is interviewing")
+        await shot(recruiter, "7-recruiter-took-over")
+
+        # The candidate opens the shared link: the same room, with a person interviewing.
+        candidate = await signed_in(browser, accounts["candidate"][1])
+        await candidate.goto(shared)
+        await expect(candidate.locator(".status")).to_contain_text("a person is interviewing")
+        await expect(candidate.get_by_role("button", name="Take over from the AI")).to_be_hidden()
+        await expect(candidate.get_by_label("Your answer")).to_be_visible()
+
+        await recruiter.get_by_role("button", name="Hand back to the AI").click()
+        await expect(recruiter.locator(".status")).to_contain_text("the AI is interviewing")
+        await expect(candidate.locator(".status")).to_contain_text("the AI is interviewing", timeout=10_000)
+
+        await recruiter.get_by_role("link", name="Dashboard").click()
+        in_progress = recruiter.get_by_role("list", name="In progress")
+        await expect(in_progress).to_contain_text("Backend Engineer — Candidate")
+        await shot(recruiter, "8-recruiter-dashboard")
         await browser.close()

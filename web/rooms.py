@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import aiohttp
 import msgspec
@@ -51,6 +51,8 @@ from schema.interview import (
     JobView,
     ReviewJobView,
     RoomCreated,
+    RoomList,
+    RoomSummary,
     RoomView,
     SendMessage,
     SubmitCode,
@@ -95,6 +97,19 @@ class RoomController(Controller):
         account (`candidate_email`) and may assign recruiters as interviewers (`interviewer_emails`).
         """
         return await start_room(state, request.user, data)
+
+    @get("/", guards=[limited(READS)], operation_id="listRooms")
+    async def list_rooms(
+        self,
+        request: Request[Principal, None, Any],
+        status: Annotated[
+            Literal["active", "ended"] | None, QueryParameter(description="only active or only ended rooms")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    ) -> RoomList:
+        """Your rooms, newest first: those you are the candidate of, created (recruiters) or interview in; an
+        admin sees every room."""
+        return await list_rooms_of(request.user, status, limit)
 
     @get("/{room_id:uuid}", guards=[requires("room:view"), limited(READS)], operation_id="getRoom")
     async def get_room(
@@ -580,6 +595,46 @@ async def _refuse_while_provider_down(breaker: CircuitBreaker | None) -> None:
             f"the AI provider is failing, so the AI interviewer has paused; try again in {retry_after} s",
             headers={"Retry-After": str(retry_after)},
         )
+
+
+async def list_rooms_of(principal: Principal, status: str | None, limit: int) -> RoomList:
+    query = Room.select(
+        Room.id, Room.role, Room.candidate_name, Room.mode, Room.status, Room.created_at, Room.ended_at,
+        Room.candidate, Room.recruiter,
+    )  # fmt: skip
+    if principal.role != "admin":
+        assigned = await RoomInterviewer.select(RoomInterviewer.room).where(RoomInterviewer.interviewer == principal.id)
+        mine = (Room.candidate == principal.id) | (Room.recruiter == principal.id)
+        if assigned:
+            mine = mine | Room.id.is_in([row["room"] for row in assigned])
+        query = query.where(mine)
+    if status is not None:
+        query = query.where(Room.status == status)
+    rows = await query.order_by(Room.created_at, ascending=False).limit(limit)
+    return RoomList(items=[_summary(row, principal) for row in rows])
+
+
+def _summary(row: dict[str, Any], principal: Principal) -> RoomSummary:
+    relation = (
+        "candidate"
+        if row["candidate"] == principal.id
+        else "recruiter"
+        if row["recruiter"] == principal.id
+        else "admin"
+        if principal.role == "admin"
+        else "interviewer"
+    )
+    return RoomSummary(
+        room_id=str(row["id"]),
+        workflow_id=str(row["id"]),
+        role=row["role"],
+        candidate_name=row["candidate_name"],
+        mode=row["mode"],
+        status=row["status"],
+        created_at=row["created_at"].isoformat(),
+        ended_at=row["ended_at"].isoformat() if row["ended_at"] else None,
+        your_relation=relation,
+    )
 
 
 def _planned(live: InterviewState) -> bool:

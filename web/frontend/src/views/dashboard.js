@@ -4,8 +4,9 @@ import { h, show, when } from "../dom.js";
 const ROLES = ["Backend Engineer", "Frontend Engineer", "Data Engineer", "Full Stack Engineer", "Machine Learning Engineer"];
 
 export async function dashboardView() {
-  const [me, recent, weaknesses, applications, todos] = await Promise.all([
+  const [me, rooms, recent, weaknesses, applications, todos] = await Promise.all([
     api("GET", "/users/me"),
+    api("GET", "/rooms?limit=20"),
     api("GET", "/users/me/interviews"),
     api("GET", "/users/me/ai/weaknesses"),
     api("GET", "/applications"),
@@ -13,7 +14,13 @@ export async function dashboardView() {
   ]);
   show(
     h("h1", {}, `Hello, ${me.display_name}`),
-    h("div", { class: "grid" }, startForm(me), recentInterviews(recent), weaknessChart(weaknesses), applicationsCard(applications), todosCard(todos)),
+    h(
+      "div",
+      { class: "grid" },
+      startForm(me),
+      roomsCard(rooms),
+      me.role === "candidate" ? [recentInterviews(recent), weaknessChart(weaknesses), applicationsCard(applications), todosCard(todos)] : null,
+    ),
   );
 }
 
@@ -50,6 +57,21 @@ function startForm(me) {
     forCandidate,
     error,
     h("p", { class: "actions" }, submit),
+  );
+}
+
+function roomsCard(rooms) {
+  const active = rooms.items.filter((room) => room.status === "active");
+  const ended = rooms.items.filter((room) => room.status !== "active");
+  const label = (room) => `${room.role} — ${room.candidate_name}, ${when(room.created_at)}`;
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "rooms-title" },
+    h("h2", { id: "rooms-title" }, "Interview rooms"),
+    h("h3", {}, "In progress"),
+    active.length ? h("ul", { class: "plain", "aria-label": "In progress" }, active.map((room) => h("li", {}, h("a", { href: `#/room/${room.room_id}` }, label(room)), h("span", { class: "muted" }, ` (${room.your_relation})`)))) : h("p", { class: "muted" }, "None."),
+    h("h3", {}, "Finished"),
+    ended.length ? h("ul", { class: "plain", "aria-label": "Finished" }, ended.map((room) => h("li", {}, h("a", { href: `#/report/${room.room_id}` }, label(room)), " · ", h("a", { href: `#/room/${room.room_id}` }, "transcript")))) : h("p", { class: "muted" }, "None yet."),
   );
 }
 
