@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import getpass
 import os
 import shutil
@@ -437,12 +436,14 @@ def print_urls(endpoints: Endpoints, api_url: str, namespace: str, heading: str)
 
 def up(settings: Settings) -> None:
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    # SIGINT is handled as SIGTERM is, not left to Python: a process started in the background by a shell without
+    # job control inherits SIGINT ignored, and Ctrl-C (or `kill -INT`) must still stop the stack.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
     with running_app(settings) as (endpoints, api_url):
         print_urls(endpoints, api_url, settings.temporal_namespace, "mocki is running:")
         print("\nCtrl-C stops everything.", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            stopped.wait()
+        stopped.wait()
         print("\nstopping...", flush=True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -143,7 +144,13 @@ def test_ctrl_c_on_mocki_up_leaves_no_process_and_no_listening_port(tmp_path: Pa
     assert all(port_open(p) for p in ports)
 
     up.send_signal(signal.SIGINT)
-    assert up.wait(timeout=60) == 0, up.stdout.read()
+    try:
+        assert up.wait(timeout=60) == 0, up.stdout.read()
+    except BaseException:  # a failed stop leaves nothing behind for the tests after this one
+        for process in [up, *children]:
+            with contextlib.suppress(ProcessLookupError, psutil.NoSuchProcess):
+                process.kill()
+        raise
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     assert not [p for p in ports if port_open(p)]
 
