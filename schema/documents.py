@@ -72,6 +72,10 @@ class DocumentView(msgspec.Struct, kw_only=True):
     embedding_provider: str | None = None
 
 
+class DocumentList(msgspec.Struct, kw_only=True):
+    items: list[DocumentView]  # newest first
+
+
 class ChunkView(msgspec.Struct, kw_only=True):
     document_id: str
     chunk: int

@@ -75,7 +75,16 @@ async def test_a_resume_pdf_is_read_structured_and_embedded_and_only_its_owner_s
     assert [r["section"] for r in rows][2:4] == ["experience", "experience"]  # one chunk per position
     assert all(r["q"] == r["a"] == 384 for r in rows) and all(r["apart"] > 0 for r in rows)  # two vectors each
 
+    listed = (await api.get("/documents", headers=auth)).json()["items"]
+    assert [(d["document_id"], d["filename"], d["status"]) for d in listed] == [
+        (document_id, "Ada_Lovelace_CV.pdf", view["status"])
+    ]
+    assert listed[0]["structure"] is None  # the list leaves the structure to GET /documents/{id}
+    assert (await api.get("/documents", params={"kind": "jd"}, headers=auth)).json()["items"] == []
+    assert (await api.get("/documents", params={"kind": "cv"}, headers=auth)).status_code == 400
+
     stranger, _ = await sign_up(api)
+    assert (await api.get("/documents", headers=stranger)).json()["items"] == []
     for method in ("GET", "DELETE"):
         refused = await api.request(method, f"/documents/{document_id}", headers=stranger)
         assert refused.status_code == 404, refused.text  # the same answer as for no document at all

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import uuid
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from stack.sample_documents import RESUME, pdf
 from stack.services import Endpoints
 from stack.settings import Settings
 from tests.conftest import PASSWORD
@@ -174,9 +176,12 @@ async def test_a_candidate_answers_by_voice_in_the_browser_and_hears_the_reply(
         # The agent joins and says the question aloud; the page shows who is speaking.
         await expect(page.locator(".speaking")).to_contain_text("Speaking: the AI interviewer", timeout=20_000)
         # The fake microphone speaks the answer; the agent transcribes it and the AI's reply follows it.
-        candidate_turn = transcript.locator(".turn.candidate").first
-        await expect(candidate_turn).to_contain_text("experience", timeout=60_000)
-        await expect(transcript.locator(".turn.ai")).to_have_count(2, timeout=30_000)
+        # (Whisper may hear it as more than one turn, or mishear a word: the answer's words are what count.)
+        candidate_turns = transcript.locator(".turn.candidate")
+        await expect(candidate_turns.filter(has_text=re.compile("experience|payments"))).not_to_have_count(
+            0, timeout=60_000
+        )
+        await expect(transcript.locator(".turn.ai").nth(1)).to_be_visible(timeout=30_000)  # a reply after the opening
         await shot(page, "6-voice")
         await page.get_by_role("button", name="Leave the call").click()
         await expect(page.get_by_text("Not in the call.")).to_be_visible()
@@ -220,4 +225,37 @@ async def test_a_recruiter_makes_a_room_for_a_candidate_shares_it_takes_over_and
         in_progress = recruiter.get_by_role("list", name="In progress")
         await expect(in_progress).to_contain_text("Backend Engineer — Candidate")
         await shot(recruiter, "8-recruiter-dashboard")
+        await browser.close()
+
+
+async def test_a_candidate_uploads_a_resume_and_practises_from_it(api: httpx.AsyncClient, tmp_path: Path) -> None:
+    email = f"resume-{uuid.uuid4().hex[:10]}@test.mocki.local"
+    signed = await api.post("/auth/signup", json={"email": email, "password": PASSWORD, "display_name": "Ada"})
+    resume = tmp_path / "Ada_Lovelace_CV.pdf"
+    resume.write_bytes(pdf(RESUME))
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+        page = await signed_in(browser, signed.text)
+        await page.goto(f"{api.base_url}/app")
+        await page.get_by_role("button", name="Upload").click()
+        await expect(page.get_by_text("Choose a file first")).to_be_visible()  # said, not sent
+        await page.get_by_label("Kind").select_option("resume")
+        await page.get_by_label("File").set_input_files(resume)
+        await page.get_by_role("button", name="Upload").click()
+        documents = page.get_by_role("list", name="Your documents")
+        await expect(documents).to_contain_text("Resume: Ada_Lovelace_CV.pdf", timeout=30_000)
+        for _ in range(60):  # indexed in the background: the dashboard shows it ready when it is
+            if "(ready)" in await documents.inner_text():
+                break
+            await page.reload()
+            await page.wait_for_timeout(500)
+        await page.get_by_label("Plan from my resume (optional)").select_option(label="Ada_Lovelace_CV.pdf")
+        await page.get_by_role("button", name="Start a practice interview").click()
+        transcript = page.get_by_role("list", name="Transcript")
+        await expect(transcript.get_by_role("listitem")).to_have_count(1, timeout=20_000)
+        # The interview is planned from the resume, and the transcript says where a question came from.
+        opening = transcript.get_by_role("listitem").first
+        await expect(opening).to_contain_text("Senior Backend Engineer at Acme Payments")
+        await expect(opening.locator(".source")).to_contain_text("asked from your documents: experience")
+        await shot(page, "9-from-resume")
         await browser.close()

@@ -12,7 +12,7 @@ from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException, NotFoundException, ServiceUnavailableException
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT, HTTP_422_UNPROCESSABLE_ENTITY
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
@@ -22,7 +22,15 @@ from activities.ingest import open_structure
 from activities.matching import IncomparableDocuments, match_documents
 from activities.priority import priority_of
 from activities.vault import Vault, decode_wrapped, encode_wrapped, open_sealed, seal
-from schema.documents import ChunkView, DocumentAccepted, DocumentKind, DocumentView, IngestInput, MatchReport
+from schema.documents import (
+    ChunkView,
+    DocumentAccepted,
+    DocumentKind,
+    DocumentList,
+    DocumentView,
+    IngestInput,
+    MatchReport,
+)
 from schema.tables import Document, DocumentChunk
 from web.accounts import Principal
 from web.errors import ConflictException
@@ -30,6 +38,7 @@ from web.limits import DOCUMENT_UPLOAD, READS, limited
 from workflows.ingest import DocumentIngestWorkflow, ingest_workflow_id
 
 MAX_FILENAME_CHARS = 200
+MAX_LISTED = 100
 UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + 256 * 1024  # the form's own framing and fields around the file
 
 
@@ -113,30 +122,28 @@ class DocumentController(Controller):
             raise UnprocessableDocument(f"This document cannot be used: {extraction.reason}.")
         return DocumentAccepted(document_id=document_id, status="indexing")
 
+    @get("/", operation_id="listDocuments", guards=[limited(READS)])
+    async def list_documents(
+        self,
+        state: State,
+        request: Request[Principal, None, Any],
+        kind: Annotated[
+            DocumentKind | None, QueryParameter(description="only resumes or only job descriptions")
+        ] = None,
+    ) -> DocumentList:
+        """Your documents, newest first, with their status (structure: GET /documents/{id})."""
+        query = Document.select().where(Document.owner == request.user.id)
+        if kind is not None:
+            query = query.where(Document.kind == kind)
+        rows = await query.order_by(Document.created_at, ascending=False).limit(MAX_LISTED)
+        return DocumentList(items=[_view(row, state.vault, with_structure=False) for row in rows])
+
     @get("/{document_id:uuid}", operation_id="getDocument", guards=[limited(READS)])
     async def get_document(
         self, document_id: FromPath[uuid.UUID], state: State, request: Request[Principal, None, Any]
     ) -> DocumentView:
         """The document's status and, once read, its structure: sections, positions, skills, seniority."""
-        row = await _owned(document_id, request.user)
-        vault: Vault = state.vault
-        key = vault.unwrap(decode_wrapped(row["wrapped_key"]), str(document_id))
-
-        sealed_name, sealed_structure = row["filename_sealed"], row["structure_sealed"]
-        filename = None if sealed_name is None else open_sealed(key, sealed_name, str(document_id), "filename").decode()
-        return DocumentView(
-            document_id=str(document_id),
-            kind=row["kind"],
-            status=row["status"],
-            filename=filename,
-            content_type=row["content_type"],
-            bytes=row["bytes"],
-            pages=row["pages"],
-            created_at=row["created_at"].isoformat(),
-            structure=None if sealed_structure is None else open_structure(key, sealed_structure, str(document_id)),
-            chunks=row["chunks"],
-            embedding_provider=row["embedding_provider"],
-        )
+        return _view(await _owned(document_id, request.user), state.vault, with_structure=True)
 
     @get("/{document_id:uuid}/chunks/{n:int}", operation_id="getDocumentChunk", guards=[limited(READS)])
     async def chunk(
@@ -218,3 +225,24 @@ async def _owned(document_id: uuid.UUID, principal: Principal) -> dict[str, Any]
     if row is None:
         raise NotFoundException("no such document")
     return row
+
+
+def _view(row: dict[str, Any], vault: Vault, *, with_structure: bool) -> DocumentView:
+    document_id = str(row["id"])
+    key = vault.unwrap(decode_wrapped(row["wrapped_key"]), document_id)
+    sealed_name, sealed_structure = row["filename_sealed"], row["structure_sealed"]
+    filename = None if sealed_name is None else open_sealed(key, sealed_name, document_id, "filename").decode()
+    structure = open_structure(key, sealed_structure, document_id) if with_structure and sealed_structure else None
+    return DocumentView(
+        document_id=document_id,
+        kind=row["kind"],
+        status=row["status"],
+        filename=filename,
+        content_type=row["content_type"],
+        bytes=row["bytes"],
+        pages=row["pages"],
+        created_at=row["created_at"].isoformat(),
+        structure=structure,
+        chunks=row["chunks"],
+        embedding_provider=row["embedding_provider"],
+    )

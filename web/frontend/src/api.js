@@ -45,8 +45,10 @@ export async function api(method, path, body, retried = false) {
   const headers = { Accept: "application/json" };
   const current = tokens();
   if (current) headers.Authorization = `Bearer ${current.access_token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const form = body instanceof FormData; // an upload: the browser sets its multipart boundary
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
+  const payload = body === undefined || form ? body : JSON.stringify(body);
+  const response = await fetch(path, { method, headers, body: payload });
   if (response.status === 401 && current && !retried && (await refreshed())) return api(method, path, body, true);
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) {

@@ -4,8 +4,9 @@ import { h, show, when } from "../dom.js";
 const ROLES = ["Backend Engineer", "Frontend Engineer", "Data Engineer", "Full Stack Engineer", "Machine Learning Engineer"];
 
 export async function dashboardView() {
-  const [me, rooms, recent, weaknesses, applications, todos] = await Promise.all([
+  const [me, documents, rooms, recent, weaknesses, applications, todos] = await Promise.all([
     api("GET", "/users/me"),
+    api("GET", "/documents"),
     api("GET", "/rooms?limit=20"),
     api("GET", "/users/me/interviews"),
     api("GET", "/users/me/ai/weaknesses"),
@@ -17,14 +18,22 @@ export async function dashboardView() {
     h(
       "div",
       { class: "grid" },
-      startForm(me),
+      startForm(me, documents.items.filter((d) => d.status === "ready")),
       roomsCard(rooms),
+      documentsCard(documents),
       me.role === "candidate" ? [recentInterviews(recent), weaknessChart(weaknesses), applicationsCard(applications), todosCard(todos)] : null,
     ),
   );
 }
 
-function startForm(me) {
+function documentChoice(id, label, documents) {
+  const select = h("select", { id }, h("option", { value: "" }, "None"), documents.map((d) => h("option", { value: d.document_id }, d.filename || `${d.kind} of ${when(d.created_at)}`)));
+  return { select, field: documents.length ? h("p", {}, h("label", { for: id }, label), select) : null };
+}
+
+function startForm(me, readyDocuments) {
+  const resume = documentChoice("start-resume", "Plan from my resume (optional)", readyDocuments.filter((d) => d.kind === "resume"));
+  const jd = documentChoice("start-jd", "…and this job description (optional)", readyDocuments.filter((d) => d.kind === "jd"));
   const error = h("p", { class: "error", role: "alert" });
   const role = h("input", { id: "start-role", list: "roles", required: true, minlength: 2, maxlength: 80, value: ROLES[0] });
   const difficulty = h("select", { id: "start-difficulty" }, ["easy", "medium", "hard"].map((d) => h("option", { value: d, selected: d === "medium" }, d)));
@@ -43,6 +52,8 @@ function startForm(me) {
         try {
           const body = { role: role.value, difficulty: difficulty.value };
           if (forCandidate) body.candidate_email = candidate.value;
+          if (resume.select.value) body.resume_id = resume.select.value;
+          if (jd.select.value) body.jd_id = jd.select.value;
           const created = await api("POST", "/rooms", body);
           location.hash = `#/room/${created.room_id}`;
         } catch (failure) {
@@ -55,6 +66,8 @@ function startForm(me) {
     h("p", {}, h("label", { for: "start-role" }, "Role"), role, h("datalist", { id: "roles" }, ROLES.map((r) => h("option", { value: r })))),
     h("p", {}, h("label", { for: "start-difficulty" }, "Difficulty"), difficulty),
     forCandidate,
+    resume.field,
+    jd.field,
     error,
     h("p", { class: "actions" }, submit),
   );
@@ -109,4 +122,44 @@ function applicationsCard(page) {
 function todosCard(page) {
   const items = page.items.slice(0, 8).map((t) => h("li", {}, t.title, t.due_at ? h("span", { class: "muted" }, ` — due ${when(t.due_at)}`) : null));
   return h("section", { class: "card", "aria-labelledby": "todo-title" }, h("h2", { id: "todo-title" }, "To do"), items.length ? h("ul", { class: "plain" }, items) : h("p", { class: "muted" }, "Nothing due."));
+}
+
+function documentsCard(documents) {
+  const error = h("p", { class: "error", role: "alert" });
+  const kind = h("select", { id: "doc-kind", name: "kind" }, h("option", { value: "resume" }, "Resume"), h("option", { value: "jd" }, "Job description"));
+  const file = h("input", { id: "doc-file", name: "file", type: "file", accept: ".pdf,.docx,.txt,.md" });
+  const upload = h("button", { type: "submit" }, "Upload");
+  const items = documents.items.map((d) => h("li", {}, `${d.kind === "jd" ? "Job description" : "Resume"}: ${d.filename || "pasted text"} `, h("span", { class: "muted" }, `(${d.status})`)));
+  return h(
+    "form",
+    {
+      class: "card",
+      "aria-labelledby": "docs-title",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        error.textContent = "";
+        if (!file.files.length) {
+          error.textContent = "Choose a file first (PDF, DOCX, text or Markdown).";
+          return;
+        }
+        upload.disabled = true;
+        try {
+          const form = new FormData();
+          form.append("kind", kind.value);
+          form.append("file", file.files[0]);
+          await api("POST", "/documents", form);
+          dashboardView();
+        } catch (failure) {
+          error.textContent = failure.message;
+          upload.disabled = false;
+        }
+      },
+    },
+    h("h2", { id: "docs-title" }, "Resumes and job descriptions"),
+    items.length ? h("ul", { class: "plain", "aria-label": "Your documents" }, items) : h("p", { class: "muted" }, "Upload a resume and a job description to practise for that job."),
+    h("p", {}, h("label", { for: "doc-kind" }, "Kind"), kind),
+    h("p", {}, h("label", { for: "doc-file" }, "File"), file),
+    error,
+    h("p", { class: "actions" }, upload),
+  );
 }

@@ -45,7 +45,8 @@ export async function roomView(roomId) {
     for (;;) {
       const page = await api("GET", `/rooms/${roomId}/ai/messages?cursor=${cursor}&limit=200`);
       for (const turn of page.items) {
-        transcript.append(h("li", { class: `turn ${turn.speaker}` }, h("strong", {}, `${SPEAKERS[turn.speaker]}: `), turn.text));
+        const source = turn.grounded_in ? h("span", { class: "muted source" }, ` (asked from your documents: ${turn.grounded_in.section}, ${turn.grounded_in.why})`) : null;
+        transcript.append(h("li", { class: `turn ${turn.speaker}` }, h("strong", {}, `${SPEAKERS[turn.speaker]}: `), turn.text, source));
         cursor = turn.seq;
       }
       if (page.next_cursor === null) break;
