@@ -84,13 +84,21 @@ class TwoLevelCache:
             return typing.cast("T", held[1])
         pending = self._loading.get(key)
         if pending is not None:
-            return typing.cast("T", await asyncio.shield(pending))
+            try:
+                return typing.cast("T", await asyncio.shield(pending))
+            except asyncio.CancelledError:
+                if not pending.cancelled():
+                    raise  # this caller was cancelled
+                return await self.get(read, key, kind, load, keep)  # the one loading was: load it here
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._loading[key] = future
         invalidations = self._invalidations
         try:
             value = await self._read_through(read, key, kind, load, keep)
-        except BaseException as exc:
+        except asyncio.CancelledError:
+            future.cancel()  # its request went away; whoever waited loads for themselves
+            raise
+        except Exception as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: waiters get it; none waiting is not an "unretrieved" error
             raise

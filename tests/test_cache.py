@@ -204,3 +204,31 @@ async def test_processes_missing_the_same_key_together_load_it_once(endpoints: E
         assert await race(failure) == (["first", "second"], failure, "second's value")
     finally:
         await redis.aclose()
+
+
+async def test_a_reader_cancelled_mid_load_leaves_the_readers_waiting_on_it_to_load(endpoints: Endpoints) -> None:
+    """A request that goes away (its client hung up) while loading a key does not fail the requests waiting on it."""
+    read = CachedRead("test", local_seconds=60, redis_seconds=60)
+    key = f"test:{uuid.uuid4().hex}"
+    redis = Redis.from_url(endpoints.redis_url)
+    cache = TwoLevelCache(redis)
+    loading = asyncio.Event()
+
+    async def never_done() -> str:
+        loading.set()
+        await asyncio.Event().wait()
+        return "unreachable"
+
+    async def load() -> str:
+        return "value"
+
+    try:
+        leaving = asyncio.ensure_future(cache.get(read, key, str, never_done))
+        await loading.wait()
+        waiting = asyncio.ensure_future(cache.get(read, key, str, load))
+        await asyncio.sleep(0.05)  # the second reader now waits on the first's load
+        leaving.cancel()
+        assert await waiting == "value"
+        assert leaving.cancelled()
+    finally:
+        await redis.aclose()
