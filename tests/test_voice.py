@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import itertools
 import json
 import re
 import signal
@@ -97,6 +98,11 @@ def assert_heard(heard: str, said: object) -> None:
     heard_words, said_words = re.findall(r"[a-z']+", heard.lower()), re.findall(r"[a-z']+", str(said).lower())
     similarity = difflib.SequenceMatcher(None, said_words, heard_words).ratio()
     assert similarity >= 0.6, f"heard {heard!r} for {said!r} ({similarity:.2f} alike)"
+
+
+def speakers_in_order(recorded: list[dict[str, object]]) -> list[object]:
+    """Who spoke, in order, one entry per run of turns by the same speaker."""
+    return [speaker for speaker, _ in itertools.groupby(turn["speaker"] for turn in recorded)]
 
 
 async def turns(api: httpx.AsyncClient, room_id: str, auth: dict[str, str]) -> list[dict[str, object]]:
@@ -283,7 +289,8 @@ async def test_the_ai_is_silent_while_a_person_interviews_and_speaks_again_after
                 if len(recorded) > 2:
                     break
                 await asyncio.sleep(0.2)
-            assert [t["speaker"] for t in recorded] == ["ai", "human", "candidate"], recorded
+            # (Under load whisper may hear one sentence as two turns: who spoke, in order, is what counts here.)
+            assert speakers_in_order(recorded) == ["ai", "human", "candidate"], recorded
             assert "hardest" in str(recorded[1]["text"]).lower(), recorded[1]
             await asyncio.sleep(2)
             assert not [at for at, loud in candidate.heard_at if loud and at > spoke_at], "the AI spoke while muted"
@@ -293,13 +300,7 @@ async def test_the_ai_is_silent_while_a_person_interviews_and_speaks_again_after
             await candidate.say("At the time our team was late, so I proposed a smaller scope and we shipped.")
             reply = await candidate.hear_an_utterance()
             assert reply.strip()
-            assert [t["speaker"] for t in await turns(api, room_id, candidate_auth)] == [
-                "ai",
-                "human",
-                "candidate",
-                "candidate",
-                "ai",
-            ]
+            assert speakers_in_order(await turns(api, room_id, candidate_auth)) == ["ai", "human", "candidate", "ai"]
         finally:
             await candidate.room.disconnect()
             await interviewer.room.disconnect()
