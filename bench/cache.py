@@ -9,7 +9,6 @@ without the cache, each room poll is a Temporal query that the interview worker 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import subprocess
 import sys
@@ -28,12 +27,14 @@ from bench.foundation import fresh_app
 from bench.mail_sync import signed_up
 from schema.accounts import UserView
 from schema.cached_reads import PROFILE, CachedRead
-from schema.tables import AppUser
 from stack import database
 from stack.cache import TwoLevelCache
+from stack.cli import child_env
 from stack.services import Endpoints
 from stack.settings import Settings
 from stack.supervisor import ProcessSpec, Supervisor, free_port
+from web.accounts import Principal
+from web.profile import profile_from_database
 
 READS = 3_000
 USERS = 300
@@ -62,14 +63,10 @@ async def _read_levels(endpoints: Endpoints, user_id: str) -> list[Row]:
     redis = Redis.from_url(endpoints.redis_url)
     cache = TwoLevelCache(redis)
 
+    principal = Principal(id=uuid.UUID(user_id), role="candidate")
+
     async def from_postgres() -> UserView:
-        row = await AppUser.select(AppUser.id, AppUser.email, AppUser.display_name, AppUser.role).where(
-            AppUser.id == user_id
-        )
-        first = row[0]
-        return UserView(
-            id=str(first["id"]), email=first["email"], display_name=first["display_name"], role=first["role"]
-        )
+        return await profile_from_database(principal)
 
     redis_only = CachedRead("bench", local_seconds=0.0, redis_seconds=300)  # the local copy expires at once
     key = f"bench-profile:{uuid.uuid4().hex}"
@@ -114,17 +111,7 @@ async def _accounts(api_url: str) -> tuple[list[tuple[str, str]], str]:
 @contextmanager
 def _pinned_api(settings: Settings, endpoints: Endpoints, *, cache: bool) -> Iterator[str]:
     port = free_port()
-    env = {
-        **os.environ,
-        "MOCKI_DATA_DIR": str(settings.data_dir),
-        "MOCKI_TASK_QUEUE_PREFIX": settings.task_queue_prefix,
-        "MOCKI_API_PORT": str(port),
-        "MOCKI_CACHE": "on" if cache else "off",
-        "DATABASE_URL": endpoints.database_url,
-        "REDIS_URL": endpoints.redis_url,
-        "TEMPORAL_ADDRESS": endpoints.temporal_address,
-        "LIVEKIT_URL": endpoints.livekit_url,
-    }
+    env = child_env(settings, endpoints, MOCKI_API_PORT=str(port), MOCKI_CACHE="on" if cache else "off")
     supervisor = Supervisor(settings.data_dir / "logs" / f"bench-cache-{'on' if cache else 'off'}")
     argv = ["taskset", "-c", SERVER_CORE, sys.executable, "-m", "stack.cli", "api"]
     supervisor.start(ProcessSpec("api", argv, port, env=env))

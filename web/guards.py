@@ -60,16 +60,25 @@ async def room_access(principal: Principal, room_id: uuid.UUID) -> tuple[dict[st
     room = await Room.select().where(Room.id == room_id).first()
     if room is None:
         return None
-    if principal.role == "admin":
-        return room, "admin"
-    if room["candidate"] == principal.id:
-        return room, "candidate"
-    if room["recruiter"] == principal.id:
-        return room, "recruiter"
+    relation = direct_relation(principal, room)
+    if relation is not None:
+        return room, relation
     assigned = await RoomInterviewer.exists().where(
         (RoomInterviewer.room == room_id) & (RoomInterviewer.interviewer == principal.id)
     )
     return (room, "interviewer") if assigned else None
+
+
+def direct_relation(principal: Principal, room: dict[str, Any]) -> Relation | None:
+    """The caller's part in a room that its row alone decides (an admin is that first, then its candidate, then
+    its recruiter); None: only an assignment can make them its interviewer."""
+    if principal.role == "admin":
+        return "admin"
+    if room["candidate"] == principal.id:
+        return "candidate"
+    if room["recruiter"] == principal.id:
+        return "recruiter"
+    return None
 
 
 def capabilities_of(relation: Relation) -> list[Capability]:

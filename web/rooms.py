@@ -70,7 +70,7 @@ from web import jobs
 from web.accounts import Principal, normalise_email
 from web.auth import signed_in_account
 from web.errors import RETRY_AFTER_SECONDS, ConflictException, room_gone
-from web.guards import Relation, capabilities_of, requires
+from web.guards import Relation, capabilities_of, direct_relation, requires
 from web.idempotency import OPT as IDEMPOTENT
 from web.limits import AI_MESSAGE, CODE_REVIEW, HINT, READS, limited
 from web.media import JoinGrant, dispatch_interviewer, join_grant
@@ -615,15 +615,8 @@ async def list_rooms_of(principal: Principal, status: str | None, limit: int) ->
 
 
 def _summary(row: dict[str, Any], principal: Principal) -> RoomSummary:
-    relation = (
-        "candidate"
-        if row["candidate"] == principal.id
-        else "recruiter"
-        if row["recruiter"] == principal.id
-        else "admin"
-        if principal.role == "admin"
-        else "interviewer"
-    )
+    # Listed rooms are ones the caller has a part in: any other part is an assignment.
+    relation = direct_relation(principal, row) or "interviewer"
     return RoomSummary(
         room_id=str(row["id"]),
         workflow_id=str(row["id"]),
