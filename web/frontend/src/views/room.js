@@ -41,10 +41,12 @@ export async function roomView(roomId) {
 
   // --- the transcript: captions of the call, and the text conversation ------------------------------------
   const transcript = h("ol", { class: "transcript", "aria-live": "polite", "aria-label": "Transcript" });
-  const pollTranscript = async () => {
+  // Polls run one after another (the timer's and an answer's): two at once would read the same turns twice.
+  let polled = Promise.resolve();
+  const readNewTurns = async () => {
     for (;;) {
       const page = await api("GET", `/rooms/${roomId}/ai/messages?cursor=${cursor}&limit=200`);
-      for (const turn of page.items) {
+      for (const turn of page.items.filter((item) => item.seq > cursor)) {
         const source = turn.grounded_in ? h("span", { class: "muted source" }, ` (asked from your documents: ${turn.grounded_in.section}, ${turn.grounded_in.why})`) : null;
         transcript.append(h("li", { class: `turn ${turn.speaker}` }, h("strong", {}, `${SPEAKERS[turn.speaker]}: `), turn.text, source));
         cursor = turn.seq;
@@ -53,6 +55,7 @@ export async function roomView(roomId) {
     }
     transcript.lastElementChild?.scrollIntoView({ block: "nearest" });
   };
+  const pollTranscript = () => (polled = polled.catch(() => {}).then(readNewTurns));
 
   // --- answering by text --------------------------------------------------------------------------------
   const answer = h("textarea", { id: "answer", rows: 3, maxlength: 4000, required: true });
