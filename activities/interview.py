@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import itertools
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Awaitable
 from statistics import mean
@@ -105,8 +106,12 @@ class InterviewActivities:
 
     @activity.defn
     async def plan_interview(self, request: PlanRequest) -> InterviewPlan:
+        await self._bank.refresh()
+        recruiter = await _rooms_recruiter(activity.info().workflow_id)
         by_difficulty: dict[str, list[PlannedQuestion]] = {
-            tier: self._bank.plan(request.role, tier, request.duration_minutes, request.coding_question_id)
+            tier: self._bank.plan(
+                request.role, tier, request.duration_minutes, request.coding_question_id, recruiter=recruiter
+            )
             for tier in DIFFICULTY_ORDER
         }
         provider = "question-bank"
@@ -157,6 +162,7 @@ class InterviewActivities:
     @activity.defn
     async def respond(self, request: TurnRequest) -> TurnOutcome:
         """Route a recorded candidate turn to its agent; an answer is scored (and maybe followed up), in context."""
+        await self._bank.refresh()
         row = (
             await TranscriptTurn.select(TranscriptTurn.text, TranscriptTurn.stage)
             .where((TranscriptTurn.room == request.room_id) & (TranscriptTurn.seq == request.seq))
@@ -200,6 +206,7 @@ class InterviewActivities:
     async def shadow_score(self, request: ShadowRequest) -> ShadowScore:
         """A person is interviewing: score the candidate's answer silently, against the rubric of the bank question
         most like the person's (activities/shadow.py). Kept with the answer, for the report."""
+        await self._bank.refresh()
         rows = await (
             TranscriptTurn.select(TranscriptTurn.seq, TranscriptTurn.speaker, TranscriptTurn.text)
             .where((TranscriptTurn.room == request.room_id) & (TranscriptTurn.seq <= request.seq))
@@ -364,6 +371,7 @@ class InterviewActivities:
     @activity.defn
     async def write_hint(self, request: HintInput) -> Hint:
         """The authored hint ladder's next rung, pointed at what the candidate's last run got wrong."""
+        await self._bank.refresh()
         question = self._bank.get(request.question_id)
         text = question.hints[request.level - 1]
         review = request.last_review
@@ -388,6 +396,7 @@ class InterviewActivities:
 
     @activity.defn
     async def write_report(self, request: ReportRequest) -> InterviewReport:
+        await self._bank.refresh()
         turns = (
             await TranscriptTurn.select(
                 TranscriptTurn.stage,
@@ -438,6 +447,17 @@ class InterviewActivities:
     async def _invalidate(self, *keys: str) -> None:
         if self._cache is not None:
             await self._cache.invalidate(*keys)
+
+
+async def _rooms_recruiter(workflow_id: str | None) -> str | None:
+    """The recruiter who made the room (an interview's workflow id is its room's id): their own unshared questions
+    may be planned into it. None for a candidate's practice room."""
+    try:
+        room_id = uuid.UUID(workflow_id or "")
+    except ValueError:
+        return None
+    rows = await Room.select(Room.recruiter).where(Room.id == room_id)
+    return str(rows[0]["recruiter"]) if rows and rows[0]["recruiter"] else None
 
 
 async def _heartbeating(call: Awaitable[T]) -> T:

@@ -1,9 +1,10 @@
 """The question bank: its table, the starter bank (question_bank.json) loaded into it, and the plan drawn from it.
 
-The worker reads the bank from Postgres once at start. `mocki migrate` (and so `mocki up`) loads the starter bank,
-refreshing starter questions when a newer bank version ships; `mocki seed --file` imports a team's own questions,
-which the starter bank never overwrites. Every coding question is checked before it is stored: its reference
-solution must pass its own tests in the sandbox.
+The worker reads the bank from Postgres at start and rereads it when a question was written since (`refresh`, at
+the start of each activity that uses it). `mocki migrate` (and so `mocki up`) loads the starter bank, refreshing
+starter questions when a newer bank version ships; `mocki seed --file` imports a team's own questions and
+recruiters write theirs through the API (web/questions.py); the starter bank overwrites neither. Every coding
+question is checked before it is stored: its reference solution must pass its own tests in the sandbox.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Literal
 import msgspec
 
 from activities.code_runner import CodeTest, run_tests_async
+from activities.structure import SKILLS
 from schema.interview import Difficulty, PlannedQuestion, Stage
 from schema.tables import Question
 
@@ -77,9 +79,20 @@ class SeedResult(msgspec.Struct, frozen=True):
 
 
 class QuestionBank:
+    """The bank's questions. `questions` (what matching and grounding draw from) holds the active shared ones; a
+    plan also draws on its room's recruiter's unshared questions; `get` finds any, retired ones too, since
+    interviews planned before a question was retired go on asking and scoring it."""
+
     def __init__(self, questions: list[BankQuestion]) -> None:
-        self._questions = questions
+        self._use(questions, frozenset(), {}, revision=None)
+
+    def _use(
+        self, questions: list[BankQuestion], retired: frozenset[str], owners: dict[str, str], revision: int | None
+    ) -> None:
+        self._active = [q for q in questions if q.id not in retired]
+        self._owners = owners  # unshared question id -> its owner's id (planned only into that owner's rooms)
         self._by_id = {q.id: q for q in questions}
+        self._revision = revision  # the highest revision read from Postgres; None: not read from Postgres
 
     @classmethod
     @cache
@@ -89,24 +102,51 @@ class QuestionBank:
 
     @classmethod
     async def load(cls) -> QuestionBank:
-        """The bank as stored in Postgres."""
-        rows = await Question.select(Question.body).order_by(Question.id)
+        """The bank as stored in Postgres; `refresh` keeps it current."""
+        bank = cls([])
+        await bank._reload()
+        return bank
+
+    async def refresh(self) -> None:
+        """Reread the bank if a question was written since it was read (one max() over the table), so a question
+        a recruiter adds, edits or retires counts from the next activity on. A bank not read from Postgres stays."""
+        if self._revision is None:
+            return
+        rows = await Question.raw("SELECT max(revision) AS revision FROM question")
+        if rows[0]["revision"] != self._revision:
+            await self._reload()
+
+    async def _reload(self) -> None:
+        rows = await Question.select(
+            Question.body, Question.retired_at, Question.revision, Question.shared, Question.owner
+        ).order_by(Question.id)
         if not rows:
             raise BankError("the question bank is empty: run `mocki migrate` (it loads the starter bank)")
-        return cls([msgspec.json.decode(row["body"], type=BankQuestion) for row in rows])
+        questions = [msgspec.json.decode(row["body"], type=BankQuestion) for row in rows]
+        retired = frozenset(q.id for q, row in zip(questions, rows, strict=True) if row["retired_at"] is not None)
+        # An unshared question whose owner's account is gone belongs to no room: "" matches no recruiter.
+        owners = {q.id: str(row["owner"] or "") for q, row in zip(questions, rows, strict=True) if not row["shared"]}
+        self._use(questions, retired, owners, revision=max(row["revision"] for row in rows))
 
     @property
     def questions(self) -> list[BankQuestion]:
-        return list(self._questions)
+        return [q for q in self._active if q.id not in self._owners]
 
     def get(self, question_id: str) -> BankQuestion:
         return self._by_id[question_id]
 
     def plan(
-        self, role: str, difficulty: Difficulty, minutes: float = DEFAULT_MINUTES, coding: str | None = None
+        self,
+        role: str,
+        difficulty: Difficulty,
+        minutes: float = DEFAULT_MINUTES,
+        coding: str | None = None,
+        recruiter: str | None = None,
     ) -> list[PlannedQuestion]:
         """The same role, difficulty and length always give the same plan (the offline interviewer is
-        deterministic); longer interviews ask more questions. `coding` pins the first coding question."""
+        deterministic); longer interviews ask more questions. `coding` pins the first coding question;
+        `recruiter`'s own unshared questions are drawn on too (a room they made)."""
+        pool = [q for q in self._active if q.id not in self._owners or self._owners[q.id] == recruiter]
         shape = next(counts for least, counts in reversed(PLAN_SHAPES) if minutes >= least)
         pinned = self._by_id[coding] if coding else None
         chosen: list[BankQuestion] = []
@@ -114,7 +154,7 @@ class QuestionBank:
             if pinned is not None and stage == "coding" and pinned not in chosen:
                 chosen.append(pinned)
                 continue
-            candidates = [q for q in self._questions if q.stage == stage and q not in chosen and q is not pinned]
+            candidates = [q for q in pool if q.stage == stage and q not in chosen and q is not pinned]
             candidates.sort(key=lambda q: self._fit(q, role, difficulty))
             if candidates:
                 chosen.append(candidates[0])
@@ -152,6 +192,8 @@ async def problems(question: BankQuestion) -> list[str]:
         found.append(f"stage {question.stage!r} is not one the plan asks")
     if question.difficulty not in (*DIFFICULTY_ORDER, "*"):
         found.append(f"difficulty {question.difficulty!r} must be easy, medium, hard or *")
+    if unknown := sorted(set(question.topics) - set(SKILLS)):
+        found.append(f"topics {unknown} are not skills mocki recognises in documents ({', '.join(SKILLS)})")
     if question.stage in ("behavioural", "knowledge") and not question.key_points:
         found.append("a scored question needs key points to score against")
     if question.stage == "coding":

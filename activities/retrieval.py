@@ -148,10 +148,11 @@ class BankIndex:
     def provider(self) -> str:
         return self._embedder.provider
 
-    async def ensure_embedded(self) -> int:
-        """Embed the bank questions this model has no current vector for; returns how many were embedded."""
+    async def ensure_embedded(self, *, now: bool = False) -> int:
+        """Embed the bank questions this model has no current vector for; returns how many were embedded. Checks
+        at most every BANK_RECHECK_SECONDS unless `now` (a question was just written here)."""
         async with self._lock:
-            if time.monotonic() - self._checked_at < BANK_RECHECK_SECONDS:
+            if not now and time.monotonic() - self._checked_at < BANK_RECHECK_SECONDS:
                 return 0
             rows = await QuestionEmbedding.raw(
                 "SELECT q.id, q.body->>'text' AS text, e.text_sha256 FROM question q LEFT JOIN question_embedding e "
@@ -174,15 +175,21 @@ class BankIndex:
             self._checked_at = time.monotonic()
             return len(stale)
 
-    async def search(self, vector: list[float], *, limit: int) -> list[BankHit]:
-        """The bank questions nearest to `vector` by the HNSW index (approximate, recall@10 in `make bench`)."""
+    async def search(
+        self, vector: list[float], *, limit: int, owner: uuid.UUID | None = None, unshared: bool = False
+    ) -> list[BankHit]:
+        """The active bank questions nearest to `vector` by the HNSW index (approximate, recall@10 in `make
+        bench`): shared ones, `owner`'s unshared ones too, or with `unshared` (an admin's search) every one."""
         await self.ensure_embedded()
         literal = vector_literal(vector)
         rows = await QuestionEmbedding.raw(
-            "SELECT question_id, 1 - (embedding <=> {}::vector) AS similarity FROM question_embedding "
-            "WHERE provider = {} ORDER BY embedding <=> {}::vector LIMIT {}",
+            "SELECT e.question_id, 1 - (e.embedding <=> {}::vector) AS similarity FROM question_embedding e "
+            "JOIN question q ON q.id = e.question_id WHERE e.provider = {} AND q.retired_at IS NULL "
+            "AND (q.shared OR {}::boolean OR q.owner = {}::uuid) ORDER BY e.embedding <=> {}::vector LIMIT {}",
             literal,
             self.provider,
+            unshared,
+            owner,
             literal,
             limit,
         )
@@ -199,10 +206,13 @@ class BankIndex:
         )
         return {r["question_id"]: msgspec.json.decode(r["embedding"], type=list[float]) for r in rows}
 
-    async def nearest(self, text: str, *, limit: int) -> list[BankHit]:
-        """The bank questions nearest to `text` (embedded by this index's embedder, which may cache it)."""
+    async def nearest(
+        self, text: str, *, limit: int, owner: uuid.UUID | None = None, unshared: bool = False
+    ) -> list[BankHit]:
+        """The bank questions nearest to `text` (embedded by this index's embedder, which may cache it), as
+        `search` chooses them."""
         vector = (await self._embedder.embed([text])).vectors[0]
-        return await self.search(vector, limit=limit)
+        return await self.search(vector, limit=limit, owner=owner, unshared=unshared)
 
 
 def _sha256(text: str) -> str:

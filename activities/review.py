@@ -29,6 +29,7 @@ class ReviewActivities:
 
     @activity.defn
     async def review_code(self, submission: ReviewInput) -> CodeReview:
+        await self._bank.refresh()
         question = self._bank.get(submission.question_id)
         if question.function is None:
             raise ValueError(f"{question.id} is not a coding question")

@@ -2,7 +2,20 @@
 
 from typing import Any
 
-from piccolo.columns import JSONB, UUID, Array, Boolean, Bytea, Column, Integer, Real, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    Array,
+    BigInt,
+    Boolean,
+    Bytea,
+    Column,
+    Integer,
+    Real,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.column_types import ForeignKey
 from piccolo.table import Table
 
@@ -105,9 +118,14 @@ class Question(Table):
     difficulty = Varchar(length=10)
     roles = Array(base_column=Text())
     body = JSONB()
-    source = Varchar(length=20)  # starter | imported
+    source = Varchar(length=20)  # starter | imported | team (written in mocki)
     bank_version = Integer()
     updated_at = Timestamptz()
+    revision = BigInt()  # set by a trigger on every write, from one sequence
+    retired_at = Timestamptz(null=True, default=None)  # no longer planned; interviews that asked it still read it
+    updated_by = ForeignKey(references=AppUser, null=True, default=None)
+    owner = ForeignKey(references=AppUser, null=True, default=None)  # who wrote it in mocki
+    shared = Boolean(default=True)  # False: planned only into the owner's rooms
 
 
 class ReplyAudio(Table):

@@ -447,9 +447,13 @@ async def _room_view(state: State, row: dict[str, Any], relation: Relation) -> R
     )
 
 
-async def _require_coding_question(question_id: str) -> None:
-    found = await Question.exists().where((Question.id == question_id) & (Question.stage == "coding"))
-    if not found:
+async def _require_coding_question(principal: Principal, question_id: str) -> None:
+    """An active coding question the room's creator may ask: shared, their own, or any for an admin."""
+    askable = Question.shared.eq(True) | (Question.owner == principal.id) if principal.role != "admin" else None
+    query = Question.exists().where(
+        (Question.id == question_id) & (Question.stage == "coding") & Question.retired_at.is_null()
+    )
+    if not await (query.where(askable) if askable is not None else query):
         raise ClientException(
             f"no coding question in the bank has the id {question_id!r}", status_code=HTTP_422_UNPROCESSABLE_ENTITY
         )
@@ -462,7 +466,7 @@ async def start_room(
     application it is a mock interview for (web/prep.py)."""
     candidate, interviewers = await _participants(principal, data)
     if data.coding_question_id:
-        await _require_coding_question(data.coding_question_id)
+        await _require_coding_question(principal, data.coding_question_id)
     await _require_documents(principal, data)
     room_id = str(uuid.uuid4())
     await Room.insert(
