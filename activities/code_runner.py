@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -183,8 +182,16 @@ def _interpret(returncode: int, stdout: bytes, stderr: bytes) -> RunResult:
             reason = [f"ran out of its {MEMORY_BYTES // 2**20} MiB of memory"]
         return RunResult(status="crashed", outcomes=[], detail=reason[0][:300])
     if not output.loaded:
-        return RunResult(status="did_not_load", outcomes=[], detail=json.dumps(output.error))
+        return RunResult(status="did_not_load", outcomes=[], detail=_why_not_loaded(output.error))
     return RunResult(status="ran", outcomes=output.results)
+
+
+def _why_not_loaded(error: dict[str, object] | None) -> str:
+    """The harness's account of the error, for a person: "SyntaxError: invalid syntax (line 2)"."""
+    if not error:
+        return "the code did not load"
+    line = f" (line {error['line']})" if error.get("line") else ""
+    return f"{error.get('type', 'Error')}: {error.get('message', '')}{line}"
 
 
 async def run_tests_async(code: str, function: str, tests: list[CodeTest], language: Language = "python") -> RunResult:
