@@ -62,6 +62,7 @@ _MATCHING = (
     "AND ({}::text = 'all' OR (q.retired_at IS NULL) = ({}::text = 'active')) "
 )
 _STAGE_ORDER = "array_position(ARRAY['intro', 'behavioural', 'knowledge', 'coding', 'candidate_questions'], q.stage)"
+_DIFFICULTY_ORDER = "array_position(ARRAY['*', 'easy', 'medium', 'hard'], q.difficulty)"
 # Stages an interview asks that would have no shared, active question left.
 _STAGES_LEFT_EMPTY = (
     "SELECT s AS stage FROM unnest({}::text[]) s WHERE NOT EXISTS "
@@ -145,7 +146,7 @@ class QuestionController(Controller):
             "SELECT q.id, q.stage, q.difficulty, q.roles, q.body->>'text' AS text, q.source, q.shared, q.owner, "
             "q.retired_at IS NOT NULL AS retired, q.updated_at "
             + _MATCHING
-            + f"ORDER BY {_STAGE_ORDER}, q.difficulty, q.id LIMIT {{}} OFFSET {{}}",
+            + f"ORDER BY {_STAGE_ORDER}, {_DIFFICULTY_ORDER}, q.id LIMIT {{}} OFFSET {{}}",
             *filters,
             limit,
             offset,

@@ -21,6 +21,18 @@ export function forget() {
   sessionStorage.removeItem(SESSION);
 }
 
+// The signed-in role, read from the access token, only to choose what to show: the API checks every request.
+export function role() {
+  const current = tokens();
+  if (!current) return null;
+  try {
+    const payload = current.access_token.split(".")[1].replaceAll("-", "+").replaceAll("_", "/");
+    return JSON.parse(atob(payload)).role || null;
+  } catch {
+    return null;
+  }
+}
+
 function tokens() {
   return JSON.parse(sessionStorage.getItem(SESSION) || "null");
 }

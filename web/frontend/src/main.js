@@ -1,6 +1,8 @@
-import { ApiError, forget, signedIn } from "./api.js";
+import { ApiError, forget, role, signedIn } from "./api.js";
 import { h, notify, show } from "./dom.js";
+import { applicationView } from "./views/application.js";
 import { dashboardView } from "./views/dashboard.js";
+import { questionView, questionsView } from "./views/questions.js";
 import { reportView } from "./views/report.js";
 import { roomView } from "./views/room.js";
 import { signInView } from "./views/signin.js";
@@ -10,6 +12,9 @@ const ROUTES = [
   [/^#\/room\/([0-9a-f-]{36})$/, (id) => roomView(id)],
   [/^#\/report\/([0-9a-f-]{36})$/, (id) => reportView(id)],
   [/^#\/dashboard$/, () => dashboardView()],
+  [/^#\/applications\/([0-9a-f-]{36})$/, (id) => applicationView(id)],
+  [/^#\/questions$/, () => questionsView()],
+  [/^#\/questions\/([a-z0-9-]{3,60})$/, (id) => questionView(id, role())],
 ];
 
 let leaving = null; // the current view's cleanup (timers, the voice connection)
@@ -49,7 +54,8 @@ function renderNav() {
     return;
   }
   const signOut = h("button", { type: "button", class: "link", onclick: () => { forget(); notify("Signed out."); route(); } }, "Sign out");
-  nav.replaceChildren(h("a", { href: "#/dashboard" }, "Dashboard"), signOut);
+  const bank = role() === "candidate" ? null : h("a", { href: "#/questions" }, "Question bank");
+  nav.replaceChildren(...[h("a", { href: "#/dashboard" }, "Dashboard"), bank, signOut].filter(Boolean));
 }
 
 window.addEventListener("hashchange", route);

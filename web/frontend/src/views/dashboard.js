@@ -13,12 +13,14 @@ export async function dashboardView() {
     api("GET", "/applications"),
     api("GET", "/todos?status=TODO"),
   ]);
+  // Recruiters may pin the coding question, one of the bank's (their own too).
+  const coding = me.role === "candidate" ? null : await api("GET", "/questions?stage=coding&limit=100");
   show(
     h("h1", {}, `Hello, ${me.display_name}`),
     h(
       "div",
       { class: "grid" },
-      startForm(me, documents.items.filter((d) => d.status === "ready")),
+      startForm(me, documents.items.filter((d) => d.status === "ready"), coding ? coding.items : []),
       roomsCard(rooms),
       documentsCard(documents),
       me.role === "candidate" ? [recentInterviews(recent), weaknessChart(weaknesses), applicationsCard(applications), todosCard(todos)] : null,
@@ -31,7 +33,7 @@ function documentChoice(id, label, documents) {
   return { select, field: documents.length ? h("p", {}, h("label", { for: id }, label), select) : null };
 }
 
-function startForm(me, readyDocuments) {
+function startForm(me, readyDocuments, codingQuestions) {
   const resume = documentChoice("start-resume", "Plan from my resume (optional)", readyDocuments.filter((d) => d.kind === "resume"));
   const jd = documentChoice("start-jd", "…and this job description (optional)", readyDocuments.filter((d) => d.kind === "jd"));
   const error = h("p", { class: "error", role: "alert" });
@@ -40,6 +42,8 @@ function startForm(me, readyDocuments) {
   const candidate = h("input", { id: "start-candidate", type: "email" });
   const forCandidate = me.role === "candidate" ? null : h("p", {}, h("label", { for: "start-candidate" }, "Candidate's email"), candidate);
   const submit = h("button", { type: "submit" }, me.role === "candidate" ? "Start a practice interview" : "Create the room");
+  const pinned = h("select", { id: "start-coding" }, h("option", { value: "" }, "Chosen by the plan"), codingQuestions.map((q) => h("option", { value: q.id }, `${q.id} (${q.difficulty}${q.yours ? ", yours" : ""})`)));
+  const pinField = codingQuestions.length ? h("p", {}, h("label", { for: "start-coding" }, "Coding question"), pinned) : null;
   return h(
     "form",
     {
@@ -54,6 +58,7 @@ function startForm(me, readyDocuments) {
           if (forCandidate) body.candidate_email = candidate.value;
           if (resume.select.value) body.resume_id = resume.select.value;
           if (jd.select.value) body.jd_id = jd.select.value;
+          if (pinned.value) body.coding_question_id = pinned.value;
           const created = await api("POST", "/rooms", body);
           location.hash = `#/room/${created.room_id}`;
         } catch (failure) {
@@ -66,6 +71,7 @@ function startForm(me, readyDocuments) {
     h("p", {}, h("label", { for: "start-role" }, "Role"), role, h("datalist", { id: "roles" }, ROLES.map((r) => h("option", { value: r })))),
     h("p", {}, h("label", { for: "start-difficulty" }, "Difficulty"), difficulty),
     forCandidate,
+    pinField,
     resume.field,
     jd.field,
     error,
@@ -115,7 +121,7 @@ function weaknessChart(report) {
 }
 
 function applicationsCard(page) {
-  const items = page.items.slice(0, 8).map((a) => h("li", {}, `${a.company}${a.position ? `, ${a.position}` : ""}: `, h("strong", {}, a.status.replaceAll("_", " ")), h("span", { class: "muted" }, ` (${when(a.updated_at)})`)));
+  const items = page.items.slice(0, 8).map((a) => h("li", {}, h("a", { href: `#/applications/${a.application_id}` }, `${a.company}${a.position ? `, ${a.position}` : ""}`), ": ", h("strong", {}, a.status.replaceAll("_", " ")), h("span", { class: "muted" }, ` (${when(a.updated_at)})`)));
   return h("section", { class: "card", "aria-labelledby": "apps-title" }, h("h2", { id: "apps-title" }, "Applications"), items.length ? h("ul", { class: "plain" }, items) : h("p", { class: "muted" }, "Import your job mail to see your applications here."));
 }
 
@@ -128,6 +134,7 @@ function documentsCard(documents) {
   const error = h("p", { class: "error", role: "alert" });
   const kind = h("select", { id: "doc-kind", name: "kind" }, h("option", { value: "resume" }, "Resume"), h("option", { value: "jd" }, "Job description"));
   const file = h("input", { id: "doc-file", name: "file", type: "file", accept: ".pdf,.docx,.txt,.md" });
+  const pasted = h("textarea", { id: "doc-text", name: "text", rows: 4, maxlength: 200000, "aria-describedby": "doc-text-help" });
   const upload = h("button", { type: "submit" }, "Upload");
   const items = documents.items.map((d) => h("li", {}, `${d.kind === "jd" ? "Job description" : "Resume"}: ${d.filename || "pasted text"} `, h("span", { class: "muted" }, `(${d.status})`)));
   return h(
@@ -138,15 +145,16 @@ function documentsCard(documents) {
       onsubmit: async (event) => {
         event.preventDefault();
         error.textContent = "";
-        if (!file.files.length) {
-          error.textContent = "Choose a file first (PDF, DOCX, text or Markdown).";
+        if (!file.files.length && !pasted.value.trim()) {
+          error.textContent = "Choose a file (PDF, DOCX, text or Markdown) or paste the text first.";
           return;
         }
         upload.disabled = true;
         try {
           const form = new FormData();
           form.append("kind", kind.value);
-          form.append("file", file.files[0]);
+          if (file.files.length) form.append("file", file.files[0]);
+          else form.append("text", pasted.value);
           await api("POST", "/documents", form);
           dashboardView();
         } catch (failure) {
@@ -159,6 +167,7 @@ function documentsCard(documents) {
     items.length ? h("ul", { class: "plain", "aria-label": "Your documents" }, items) : h("p", { class: "muted" }, "Upload a resume and a job description to practise for that job."),
     h("p", {}, h("label", { for: "doc-kind" }, "Kind"), kind),
     h("p", {}, h("label", { for: "doc-file" }, "File"), file),
+    h("p", {}, h("label", { for: "doc-text" }, "…or paste a job description"), pasted, h("span", { class: "muted", id: "doc-text-help" }, "A job ad copied from a web page, say.")),
     error,
     h("p", { class: "actions" }, upload),
   );
