@@ -310,6 +310,10 @@ async def test_a_recruiter_writes_changes_and_retires_a_question_in_the_bank(api
         await expect(page.get_by_role("link", name="code-two-sum")).to_be_visible()
         await expect(page.get_by_role("link", name="intro-1")).to_be_hidden()
         await shot(page, "11-question-bank")
+        await page.set_viewport_size({"width": 390, "height": 844})  # a phone: the table scrolls, not the page
+        assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        await shot(page, "11-question-bank-phone")
+        await page.set_viewport_size({"width": 1280, "height": 900})
 
         await page.get_by_role("link", name="Write a question").click()
         await page.get_by_label("Stage").select_option("knowledge")
