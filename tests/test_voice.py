@@ -361,8 +361,9 @@ async def test_while_coding_the_agent_waits_out_silence_and_speaks_when_asked_te
 async def test_a_slow_model_s_reply_opens_with_an_acknowledgement_of_what_was_said_never_the_same_twice(
     db: None, settings: Settings, endpoints: Endpoints, tmp_path: Path
 ) -> None:
-    # The interviewer model (OpenAI's SDK against a stand-in) takes 2 s: every reply is late.
-    behaviour = Behaviour(chat_delay_seconds=2)
+    # The interviewer model (OpenAI's SDK against a stand-in) takes 3 s: every reply is late. (With 2 s, a loaded CI
+    # machine's local speech-to-text and TTS once took as long, and the acknowledgement came 11 ms after the model.)
+    behaviour = Behaviour(chat_delay_seconds=3)
     async with running(behaviour) as base_url:
         queue = f"slow-model-{uuid.uuid4()}"
         slow = {"MOCKI_TASK_QUEUE_PREFIX": queue, "OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": base_url}
