@@ -129,6 +129,8 @@ class RoomSummary(msgspec.Struct, frozen=True, kw_only=True):
     created_at: str
     ended_at: str | None
     your_relation: str  # candidate | recruiter | interviewer | admin
+    overall: float | None = None  # its report's overall score (0..5), once the report is written
+    scored_by: str | None = None  # who scored it; an offline score says so
 
 
 class RoomList(msgspec.Struct, frozen=True, kw_only=True):

@@ -102,6 +102,10 @@ async def test_a_whole_interview_produces_a_report_scored_by_the_named_provider(
 
     room = (await api.get(f"/rooms/{room_id}", headers=auth)).json()
     assert room["status"] == "ended"
+    listed = (await api.get("/rooms", params={"status": "ended"}, headers=auth)).json()["items"]
+    assert [(r["room_id"], r["overall"], r["scored_by"]) for r in listed] == [
+        (room_id, round(report["overall"], 2), "offline:question-bank")
+    ]
 
     # Every turn is in Postgres, in order: the opening, then answer/reply pairs.
     page = await transcript(api, room_id, auth, limit=200)

@@ -100,6 +100,7 @@ async def test_a_candidate_practises_in_the_browser_from_sign_up_to_the_report(a
         await expect(review.get_by_role("heading", level=3)).to_contain_text("Attempt 1:", timeout=30_000)
         # Whatever the question, the review comes from running the code: here it names why it did not load.
         await expect(review.get_by_role("list", name="Findings")).to_contain_text("correctness")
+        await expect(review.get_by_role("list", name="Findings")).not_to_contain_text('{"type"')  # words, not JSON
         await shot(page, "3-review")
 
         await page.set_viewport_size({"width": 390, "height": 844})
@@ -114,6 +115,8 @@ async def test_a_candidate_practises_in_the_browser_from_sign_up_to_the_report(a
         await expect(page.get_by_role("table")).to_contain_text("Evidence")
         await expect(page.get_by_text("Scored by")).to_be_visible()
         await shot(page, "5-report")
+        await page.get_by_role("navigation").get_by_role("link", name="Dashboard").click()
+        await expect(page.get_by_role("list", name="Finished")).to_contain_text("/ 5 (scored by offline:question-bank")
         await browser.close()
     assert errors == []
 

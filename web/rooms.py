@@ -615,10 +615,21 @@ async def list_rooms_of(principal: Principal, status: str | None, limit: int) ->
     if status is not None:
         query = query.where(Room.status == status)
     rows = await query.order_by(Room.created_at, ascending=False).limit(limit)
-    return RoomList(items=[_summary(row, principal) for row in rows])
+    # Every part in a room may read its report (web/guards.py), so the list shows each written report's score.
+    ended = [row["id"] for row in rows if row["status"] != "active"]
+    reports = (
+        await ReportRow.raw(
+            "SELECT room, (body->>'overall')::float AS overall, provider FROM interview_report WHERE room = ANY({})",
+            ended,
+        )
+        if ended
+        else []
+    )
+    scores = {row["room"]: (row["overall"], row["provider"]) for row in reports}
+    return RoomList(items=[_summary(row, principal, scores.get(row["id"])) for row in rows])
 
 
-def _summary(row: dict[str, Any], principal: Principal) -> RoomSummary:
+def _summary(row: dict[str, Any], principal: Principal, score: tuple[float, str] | None) -> RoomSummary:
     # Listed rooms are ones the caller has a part in: any other part is an assignment.
     relation = direct_relation(principal, row) or "interviewer"
     return RoomSummary(
@@ -631,6 +642,8 @@ def _summary(row: dict[str, Any], principal: Principal) -> RoomSummary:
         created_at=row["created_at"].isoformat(),
         ended_at=row["ended_at"].isoformat() if row["ended_at"] else None,
         your_relation=relation,
+        overall=round(score[0], 2) if score else None,
+        scored_by=score[1] if score else None,
     )
 
 

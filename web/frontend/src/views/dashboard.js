@@ -90,7 +90,7 @@ function roomsCard(rooms) {
     h("h3", {}, "In progress"),
     active.length ? h("ul", { class: "plain", "aria-label": "In progress" }, active.map((room) => h("li", {}, h("a", { href: `#/room/${room.room_id}` }, label(room)), h("span", { class: "muted" }, ` (${room.your_relation})`)))) : h("p", { class: "muted" }, "None."),
     h("h3", {}, "Finished"),
-    ended.length ? h("ul", { class: "plain", "aria-label": "Finished" }, ended.map((room) => h("li", {}, h("a", { href: `#/report/${room.room_id}` }, label(room)), " · ", h("a", { href: `#/room/${room.room_id}` }, "transcript")))) : h("p", { class: "muted" }, "None yet."),
+    ended.length ? h("ul", { class: "plain", "aria-label": "Finished" }, ended.map((room) => h("li", {}, h("a", { href: `#/report/${room.room_id}` }, label(room)), room.overall == null ? h("span", { class: "muted" }, " (report being written)") : [` — ${room.overall.toFixed(1)} / 5`, h("span", { class: "muted" }, ` (scored by ${room.scored_by})`)], " · ", h("a", { href: `#/room/${room.room_id}` }, "transcript")))) : h("p", { class: "muted" }, "None yet."),
   );
 }
 
