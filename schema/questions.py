@@ -59,7 +59,8 @@ class NewQuestion(QuestionDraft, frozen=True, kw_only=True, forbid_unknown_field
 
 
 class QuestionEdit(QuestionDraft, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    revision: int  # the revision this edit replaces: a question changed since is not overwritten
+    # The revision this edit replaces: a question changed since is not overwritten. (Postgres bigint at most.)
+    revision: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
     shared: bool | None = None  # None: as it was; only an admin may change it
 
 

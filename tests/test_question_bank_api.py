@@ -168,6 +168,13 @@ async def test_bad_bank_writes_get_clear_errors_and_change_nothing(api: Client) 
     assert (
         await api.put(f"/questions/{question_id}", json={**intro(word, "x"), "revision": 1}, headers=other_recruiter)
     ).status_code == 404
+    for revision in (2**70, 0, None):
+        odd = await api.put(
+            f"/questions/{question_id}", json={**intro(word, "x"), "revision": revision}, headers=recruiter
+        )
+        assert odd.status_code == 400 and "revision" in odd.text, odd.text
+    for params in ({"offset": 10**12}, {"limit": 0}, {"status": "gone"}, {"stage": "wrap_up"}):
+        assert (await api.get("/questions", params=params, headers=recruiter)).status_code == 400, params
     kept = await api.get(f"/questions/{question_id}", headers=recruiter)
     assert kept.json()["question"]["text"] == "Why this team, honestly?"
 

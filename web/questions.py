@@ -46,6 +46,7 @@ from web.limits import READS, WRITES, limited
 MAX_QUERY_CHARS = 300
 MAX_RESULTS = 20
 PAGE_LIMIT = 100
+MAX_OFFSET = 1_000_000  # past any bank's size; keeps the number inside Postgres's bigint
 RESERVED_IDS = frozenset({"search"})  # GET /questions/search is the search, not a question
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ class QuestionController(Controller):
         role: Annotated[str | None, QueryParameter(max_length=40, description="one word: backend, sre...")] = None,
         text: Annotated[str | None, QueryParameter(max_length=MAX_QUERY_CHARS, description="words in it")] = None,
         status: Literal["active", "retired", "all"] = "active",
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=PAGE_LIMIT)] = 50,
     ) -> BankPage:
         """The questions you may read, by stage (in the order an interview asks them), then difficulty and id."""
