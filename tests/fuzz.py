@@ -1,7 +1,8 @@
 """`make fuzz`: Schemathesis against the OpenAPI schema of the running app (no 5xx, responses match the schema).
 
 Starts its own stack on free ports in a temporary folder, signs a candidate in (so authenticated routes are
-reached, not just refused), and fuzzes every operation. Exits with Schemathesis's status.
+reached, not just refused) and fuzzes every operation, then fuzzes the question bank as a recruiter (candidates
+may not use it). Exits with Schemathesis's status.
 """
 
 from __future__ import annotations
@@ -44,19 +45,42 @@ def main() -> int:
             job = httpx.post(f"{api_url}/rooms/{room_id}/ai/message", json={"text": "Hello."}, headers=auth)
             # Real ids for the path parameters, so the fuzzer reaches the handlers, not just their 404s.
             config = Path(data_dir) / "schemathesis.toml"
-            config.write_text(f'[parameters]\nroom_id = "{room_id}"\njob_id = "{job.json()["job_id"]}"\n')
-            command = [
-                sys.executable, "-m", "schemathesis.cli", "--config-file", str(config),
-                "run", f"{api_url}/docs/openapi.json",
-                "--checks", CHECKS,
-                "--header", f"Authorization: Bearer {token}",
-                "--max-examples", MAX_EXAMPLES,
-                "--seed", "20261121",
-                "--request-timeout", "30",
-                "--report", "junit",
-                "--report-dir", str(REPORTS),
-            ]  # fmt: skip
-            return subprocess.run(command, check=False).returncode
+            config.write_text(
+                f'[parameters]\nroom_id = "{room_id}"\njob_id = "{job.json()["job_id"]}"\nquestion_id = "intro-1"\n'
+            )
+            everything = fuzz(api_url, config, token, REPORTS / "candidate")
+            # The question bank refuses candidates outright: a recruiter reaches its handlers.
+            recruiter = httpx.post(
+                f"{api_url}/auth/signup",
+                json={
+                    "email": f"fuzz-{uuid.uuid4().hex[:8]}@fuzz.mocki.local",
+                    "password": "fuzzing passphrase",
+                    "display_name": "Fuzz Recruiter",
+                    "role": "recruiter",
+                },
+            )
+            recruiter.raise_for_status()
+            bank = fuzz(
+                api_url, config, recruiter.json()["access_token"], REPORTS / "recruiter", "--include-path-regex",
+                "^/questions",
+            )  # fmt: skip
+            return everything or bank
+
+
+def fuzz(api_url: str, config: Path, token: str, reports: Path, *only: str) -> int:
+    command = [
+        sys.executable, "-m", "schemathesis.cli", "--config-file", str(config),
+        "run", f"{api_url}/docs/openapi.json",
+        "--checks", CHECKS,
+        "--header", f"Authorization: Bearer {token}",
+        "--max-examples", MAX_EXAMPLES,
+        "--seed", "20261121",
+        "--request-timeout", "30",
+        "--report", "junit",
+        "--report-dir", str(reports),
+        *only,
+    ]  # fmt: skip
+    return subprocess.run(command, check=False).returncode
 
 
 if __name__ == "__main__":
