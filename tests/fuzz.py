@@ -30,16 +30,7 @@ def main() -> int:
             {"MOCKI_DATA_DIR": data_dir, "MOCKI_PORTS": "free", "MOCKI_API_PORT": str(free_port())}
         )
         with running_app(settings) as (_endpoints, api_url):
-            signup = httpx.post(
-                f"{api_url}/auth/signup",
-                json={
-                    "email": f"fuzz-{uuid.uuid4().hex[:8]}@fuzz.mocki.local",
-                    "password": "fuzzing passphrase",
-                    "display_name": "Fuzz",
-                },
-            )
-            signup.raise_for_status()
-            token = signup.json()["access_token"]
+            token = sign_up(api_url, "candidate")
             auth = {"Authorization": f"Bearer {token}"}
             room_id = httpx.post(f"{api_url}/rooms", json={"role": "Backend Engineer"}, headers=auth).json()["room_id"]
             job = httpx.post(f"{api_url}/rooms/{room_id}/ai/message", json={"text": "Hello."}, headers=auth)
@@ -49,22 +40,29 @@ def main() -> int:
                 f'[parameters]\nroom_id = "{room_id}"\njob_id = "{job.json()["job_id"]}"\nquestion_id = "intro-1"\n'
             )
             everything = fuzz(api_url, config, token, REPORTS / "candidate")
-            # The question bank refuses candidates outright: a recruiter reaches its handlers.
-            recruiter = httpx.post(
-                f"{api_url}/auth/signup",
-                json={
-                    "email": f"fuzz-{uuid.uuid4().hex[:8]}@fuzz.mocki.local",
-                    "password": "fuzzing passphrase",
-                    "display_name": "Fuzz Recruiter",
-                    "role": "recruiter",
-                },
-            )
-            recruiter.raise_for_status()
+            # The question bank refuses candidates outright: a recruiter reaches its handlers, at a pace its writes
+            # budget allows (120 a minute), or they would mostly be answered 429.
+            recruiter = sign_up(api_url, "recruiter")
             bank = fuzz(
-                api_url, config, recruiter.json()["access_token"], REPORTS / "recruiter", "--include-path-regex",
-                "^/questions",
+                api_url, config, recruiter, REPORTS / "recruiter", "--include-path-regex", "^/questions",
+                "--rate-limit", "110/m",
             )  # fmt: skip
             return everything or bank
+
+
+def sign_up(api_url: str, role: str) -> str:
+    """A new account's access token."""
+    signup = httpx.post(
+        f"{api_url}/auth/signup",
+        json={
+            "email": f"fuzz-{uuid.uuid4().hex[:8]}@fuzz.mocki.local",
+            "password": "fuzzing passphrase",
+            "display_name": f"Fuzz {role}",
+            "role": role,
+        },
+    )
+    signup.raise_for_status()
+    return str(signup.json()["access_token"])
 
 
 def fuzz(api_url: str, config: Path, token: str, reports: Path, *only: str) -> int:
