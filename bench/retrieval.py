@@ -197,7 +197,9 @@ async def _document_accuracy(
 
 async def _bank_at_scale(database_url: str, queries: np.ndarray) -> list[tuple[str, str, str]]:
     """100k bank-like vectors (blends of the eval's real embeddings, with noise) in a table shaped like
-    question_embedding, HNSW-indexed as it is; the bank search's SQL timed and checked against exact search."""
+    question_embedding, HNSW-indexed as it is, beside a question table where 1% are retired and 5% unshared; the
+    bank search's SQL (activities/retrieval.py BankIndex.search) timed and checked against exact search over the
+    questions it may return."""
     rng = np.random.default_rng(7)
     base = queries[rng.integers(0, len(queries), SYNTHETIC_VECTORS)]
     other = queries[rng.integers(0, len(queries), SYNTHETIC_VECTORS)]
@@ -221,6 +223,17 @@ async def _bank_at_scale(database_url: str, queries: np.ndarray) -> list[tuple[s
                 sha,
                 start,
             )
+        # Every 100th question retired, every 20th (not also retired) a recruiter's own.
+        await connection.execute(
+            "CREATE TABLE bench_question (id varchar(60) PRIMARY KEY, shared boolean NOT NULL, owner uuid, "
+            "retired_at timestamptz)"
+        )
+        await connection.execute(
+            "INSERT INTO bench_question SELECT 'synthetic-' || i, i % 20 <> 0 OR i % 100 = 0, "
+            "CASE WHEN i % 20 = 0 AND i % 100 <> 0 THEN gen_random_uuid() END, "
+            "CASE WHEN i % 100 = 0 THEN now() END FROM generate_series(1, $1) AS i",
+            SYNTHETIC_VECTORS,
+        )
         await connection.execute("SET maintenance_work_mem = '1GB'")
         started = time.perf_counter()
         await connection.execute(
@@ -228,23 +241,27 @@ async def _bank_at_scale(database_url: str, queries: np.ndarray) -> list[tuple[s
         )  # as question_embedding_hnsw
         build_s = time.perf_counter() - started
         await connection.execute("ANALYZE bench_question_embedding")
+        await connection.execute("ANALYZE bench_question")
         rows = [("bank HNSW index build, 100k vectors", f"{build_s:.1f} s", "m=16, ef_construction=64 (defaults)")]
         sql = (
-            "SELECT question_id FROM bench_question_embedding WHERE provider = $2 "
-            "ORDER BY embedding <=> $1::vector LIMIT 10"
+            "SELECT e.question_id FROM bench_question_embedding e JOIN bench_question q ON q.id = e.question_id "
+            "WHERE e.provider = $2 AND q.retired_at IS NULL AND (q.shared OR $3::boolean OR q.owner = $4::uuid) "
+            "ORDER BY e.embedding <=> $1::vector LIMIT 10"
         )
-        explained = await connection.fetch("EXPLAIN " + sql, vector_literal(queries[0].tolist()), provider)
+        explained = await connection.fetch("EXPLAIN " + sql, vector_literal(queries[0].tolist()), provider, False, None)
         plan = "\n".join(row[0] for row in explained)
         if "bench_question_embedding_embedding_idx" not in plan:
             raise RuntimeError(f"the bank search does not use the HNSW index: {plan}")
-        exact = np.argsort(-(vectors @ queries.T), axis=0)[:10].T  # per query, its 10 nearest by cosine
+        searchable = np.arange(1, SYNTHETIC_VECTORS + 1) % 20 != 0  # shared and not retired: a candidate's search
+        similarity = np.where(searchable[:, None], vectors @ queries.T, -np.inf)
+        exact = np.argsort(-similarity, axis=0)[:10].T  # per query, its 10 nearest by cosine it may return
         for ef_search in EF_SEARCH:
             await connection.execute(f"SET hnsw.ef_search = {ef_search}")
             latencies, recall = [], []
             for n, query in enumerate(queries):
                 literal = vector_literal(query.tolist())
                 started = time.perf_counter()
-                found = await connection.fetch(sql, literal, provider)
+                found = await connection.fetch(sql, literal, provider, False, None)
                 latencies.append((time.perf_counter() - started) * 1000)
                 ids = {int(r["question_id"].removeprefix("synthetic-")) - 1 for r in found}
                 recall.append(len(ids & set(exact[n].tolist())) / 10)
