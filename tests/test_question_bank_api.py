@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import msgspec
 from httpx import AsyncClient as Client
 
 from activities.question_bank import QuestionBank
-from tests.conftest import PASSWORD, sign_up
+from stack.services import Endpoints
+from stack.settings import Settings
+from tests.conftest import PASSWORD, isolated_api, sign_up
 from tests.test_rooms_api import wait_for_opening
 from web import accounts
 
@@ -188,3 +191,17 @@ async def test_bad_bank_writes_get_clear_errors_and_change_nothing(api: Client) 
     finally:
         restored = await api.post("/questions/intro-2/restore", headers=admin)
         assert restored.status_code == 200 and restored.json()["source"] == "starter"
+
+
+async def test_a_coding_question_is_not_stored_unchecked_where_code_cannot_be_isolated(
+    api: Client, settings: Settings, endpoints: Endpoints, tmp_path: Path
+) -> None:
+    # An API process that cannot find `unshare` cannot isolate code, so it cannot run a reference solution.
+    async with isolated_api(settings, endpoints, PATH=str(tmp_path)) as isolated:
+        recruiter, _ = await sign_up(isolated.client, "recruiter")
+        word = f"quokka{uuid.uuid4().hex[:6]}"
+        refused = await isolated.client.post("/questions", json=coding(word, id=f"team-{word}"), headers=recruiter)
+        assert refused.status_code == 503 and "network namespaces" in refused.json()["detail"], refused.text
+        assert (await isolated.client.get(f"/questions/team-{word}", headers=recruiter)).status_code == 404
+        written = await isolated.client.post("/questions", json=intro(word, "Why quokkas?"), headers=recruiter)
+        assert written.status_code == 201, written.text  # nothing to run: stored as ever

@@ -19,11 +19,17 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.datastructures import State
-from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import (
+    ClientException,
+    NotFoundException,
+    PermissionDeniedException,
+    ServiceUnavailableException,
+)
 from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_422_UNPROCESSABLE_ENTITY
 from piccolo.engine import engine_finder
 
+from activities.code_runner import SandboxUnavailable
 from activities.question_bank import STAGES_ASKED, BankQuestion, BankTest, KeyPoint, problems
 from activities.retrieval import BankIndex
 from schema.interview import QuestionFound, QuestionSearch
@@ -300,7 +306,14 @@ async def _usable(question_id: str, draft: QuestionDraft) -> BankQuestion:
         hints=draft.hints,
         reference=draft.reference,
     )
-    if found := await problems(question):
+    try:
+        found = await problems(question)
+    except SandboxUnavailable:
+        raise ServiceUnavailableException(
+            "a coding question's reference solution must run before it is stored, and code cannot be run safely on "
+            "this server; an operator must enable network namespaces"
+        ) from None
+    if found:
         raise ClientException(
             f"{question_id} cannot be asked: {'; '.join(found)}", status_code=HTTP_422_UNPROCESSABLE_ENTITY
         )
