@@ -274,7 +274,7 @@ def _manager(request: Request[Principal, None, Any]) -> Principal:
 
 async def _readable(principal: Principal, question_id: str) -> dict[str, Any]:
     """The question's row, if the caller may read it; anyone else's unshared question is as absent as a missing
-    one (404), so ids do not leak."""
+    one (404), so its text does not leak. (Ids are one space: creating one with a taken id says it is taken.)"""
     rows = await Question.raw(_ENTRY, question_id)
     if not rows or not (principal.role == "admin" or rows[0]["shared"] or rows[0]["owner"] == principal.id):
         raise NotFoundException(f"no question {question_id!r} in the bank")
