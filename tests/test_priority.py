@@ -42,8 +42,8 @@ async def embedding_queued(temporal: Client, document: str) -> None:
 
 async def backlog_counted(temporal: Client, namespace: str, queue: str, tasks: int) -> None:
     """Wait (up to 5 s) until Temporal counts `tasks` in the queue's backlog: its matcher orders by priority what it
-    has read from the backlog, and once, under a full test run's load, an io worker arriving at once was handed an
-    ordinary task the matcher had read before the VIP's was written."""
+    has read from the backlog. Once, under a full test run's load, an io worker arriving at once was handed an
+    ordinary task first, most likely one the matcher had read before the VIP's was written (not reproduced alone)."""
     for _ in range(100):
         if await queue_backlog(temporal, namespace, queue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY) >= tasks:
             return
