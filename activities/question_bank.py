@@ -34,6 +34,11 @@ HINT_LEVELS = 3
 DIFFICULTY_ORDER: tuple[Difficulty, ...] = ("easy", "medium", "hard")
 
 
+# Which bank questions a reader may see, as SQL over `question q`: shared ones, the reader's own, or every one (an
+# admin). Its two parameters: every (boolean), the reader's id (uuid, or NULL for none of their own).
+VISIBLE_QUESTION = "(q.shared OR {}::boolean OR q.owner = {}::uuid)"
+
+
 class KeyPoint(msgspec.Struct, frozen=True):
     name: str
     cues: list[str]  # lower-case phrases whose presence shows the point was made

@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 
 from activities.embeddings import Embedder, Embeddings
 from activities.ingest import vector_literal
+from activities.question_bank import VISIBLE_QUESTION
 from schema.tables import DocumentChunk, QuestionEmbedding
 
 # Candidates each of the two searches (query vectors, answer vectors) brings to the merge, per result wanted.
@@ -183,9 +184,9 @@ class BankIndex:
         await self.ensure_embedded()
         literal = vector_literal(vector)
         rows = await QuestionEmbedding.raw(
-            "SELECT e.question_id, 1 - (e.embedding <=> {}::vector) AS similarity FROM question_embedding e "
+            "SELECT e.question_id, 1 - (e.embedding <=> {}::vector) AS similarity FROM question_embedding e "  # noqa: S608
             "JOIN question q ON q.id = e.question_id WHERE e.provider = {} AND q.retired_at IS NULL "
-            "AND (q.shared OR {}::boolean OR q.owner = {}::uuid) ORDER BY e.embedding <=> {}::vector LIMIT {}",
+            f"AND {VISIBLE_QUESTION} ORDER BY e.embedding <=> {{}}::vector LIMIT {{}}",
             literal,
             self.provider,
             unshared,

@@ -30,7 +30,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_422_UNPROCESSABLE_ENTIT
 from piccolo.engine import engine_finder
 
 from activities.code_runner import SandboxUnavailable
-from activities.question_bank import STAGES_ASKED, BankQuestion, BankTest, KeyPoint, problems
+from activities.question_bank import STAGES_ASKED, VISIBLE_QUESTION, BankQuestion, BankTest, KeyPoint, problems
 from activities.retrieval import BankIndex
 from schema.interview import QuestionFound, QuestionSearch
 from schema.questions import (
@@ -57,12 +57,13 @@ RESERVED_IDS = frozenset({"search"})  # GET /questions/search is the search, not
 log = logging.getLogger(__name__)
 
 _ENTRY = (
-    "SELECT q.id, q.body, q.source, q.revision, q.retired_at, q.shared, q.owner, q.updated_at, "
-    "u.display_name AS updated_by FROM question q LEFT JOIN app_user u ON u.id = q.updated_by WHERE q.id = {}"
+    "SELECT q.id, q.body, q.source, q.revision, q.retired_at, q.shared, q.owner, q.updated_at, "  # noqa: S608
+    "u.display_name AS updated_by FROM question q LEFT JOIN app_user u ON u.id = q.updated_by "
+    f"WHERE q.id = {{}} AND {VISIBLE_QUESTION}"
 )
-# Visible to the caller: shared, theirs, or everything for an admin. Filters are skipped when NULL.
+# Visible to the caller (VISIBLE_QUESTION's two parameters first); filters are skipped when NULL.
 _MATCHING = (
-    "FROM question q WHERE (q.shared OR {}::boolean OR q.owner = {}::uuid) "
+    f"FROM question q WHERE {VISIBLE_QUESTION} "
     "AND ({}::text IS NULL OR q.stage = {}) AND ({}::text IS NULL OR q.difficulty = {}) "
     "AND ({}::text IS NULL OR {} = ANY(q.roles) OR '*' = ANY(q.roles)) "
     "AND ({}::text IS NULL OR q.body->>'text' ILIKE {}) "
@@ -98,7 +99,8 @@ class QuestionController(Controller):
         if not query:
             raise ClientException("q is blank: say what to look for")
         index: BankIndex = state.bank_index
-        hits = await index.nearest(query, limit=limit, owner=principal.id, unshared=principal.role == "admin")
+        every, own = reader(principal)
+        hits = await index.nearest(query, limit=limit, owner=own, unshared=every)
         ids = [hit.question_id for hit in hits]
         rows = await Question.select(Question.id, Question.body).where(Question.id.is_in(ids)) if ids else []
         bodies = {r["id"]: msgspec.json.decode(r["body"], type=BankQuestion) for r in rows}
@@ -135,8 +137,7 @@ class QuestionController(Controller):
         pattern = "%" + re.sub(r"([\\%_])", r"\\\1", words) + "%" if words else None
         wanted_role = role.strip().lower() if role and role.strip() else None
         filters = (
-            principal.role == "admin",
-            principal.id,
+            *reader(principal),
             stage,
             stage,
             difficulty,
@@ -266,6 +267,11 @@ class QuestionController(Controller):
         return await _set_retired(_manager(request), question_id, retired=False)
 
 
+def reader(principal: Principal) -> tuple[bool, uuid.UUID]:
+    """VISIBLE_QUESTION's parameters for this caller: every question for an admin, else shared ones and their own."""
+    return principal.role == "admin", principal.id
+
+
 def _manager(request: Request[Principal, None, Any]) -> Principal:
     if request.user.role == "candidate":
         raise PermissionDeniedException("only recruiters and admins may use the question bank (it holds the answers)")
@@ -275,8 +281,8 @@ def _manager(request: Request[Principal, None, Any]) -> Principal:
 async def _readable(principal: Principal, question_id: str) -> dict[str, Any]:
     """The question's row, if the caller may read it; anyone else's unshared question is as absent as a missing
     one (404), so its text does not leak. (Ids are one space: creating one with a taken id says it is taken.)"""
-    rows = await Question.raw(_ENTRY, question_id)
-    if not rows or not (principal.role == "admin" or rows[0]["shared"] or rows[0]["owner"] == principal.id):
+    rows = await Question.raw(_ENTRY, question_id, *reader(principal))
+    if not rows:
         raise NotFoundException(f"no question {question_id!r} in the bank")
     row: dict[str, Any] = rows[0]
     return row

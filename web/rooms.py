@@ -35,6 +35,7 @@ from temporalio.service import RPCError
 
 from activities.circuit import CircuitBreaker
 from activities.priority import priority_of
+from activities.question_bank import VISIBLE_QUESTION
 from schema.cached_reads import ROOM_STATE, room_state_key
 from schema.interview import (
     AskHint,
@@ -74,6 +75,7 @@ from web.guards import Relation, capabilities_of, direct_relation, requires
 from web.idempotency import OPT as IDEMPOTENT
 from web.limits import AI_MESSAGE, CODE_REVIEW, HINT, READS, limited
 from web.media import JoinGrant, dispatch_interviewer, join_grant
+from web.questions import reader
 from web.replay import ReplayDetector
 from workflows.interview import InterviewWorkflow
 
@@ -448,12 +450,14 @@ async def _room_view(state: State, row: dict[str, Any], relation: Relation) -> R
 
 
 async def _require_coding_question(principal: Principal, question_id: str) -> None:
-    """An active coding question the room's creator may ask: shared, their own, or any for an admin."""
-    askable = Question.shared.eq(True) | (Question.owner == principal.id) if principal.role != "admin" else None
-    query = Question.exists().where(
-        (Question.id == question_id) & (Question.stage == "coding") & Question.retired_at.is_null()
+    """An active coding question the room's creator may see in the bank (shared, their own, or any for an admin)."""
+    found = await Question.raw(
+        "SELECT 1 FROM question q WHERE q.id = {} AND q.stage = 'coding' AND q.retired_at IS NULL AND "  # noqa: S608
+        + VISIBLE_QUESTION,
+        question_id,
+        *reader(principal),
     )
-    if not await (query.where(askable) if askable is not None else query):
+    if not found:
         raise ClientException(
             f"no coding question in the bank has the id {question_id!r}", status_code=HTTP_422_UNPROCESSABLE_ENTITY
         )
