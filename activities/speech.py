@@ -103,9 +103,15 @@ class FasterWhisperSTT:
         # One greedy decode. Whisper's default falls back to five more at rising temperatures when confidence is
         # low, which short utterances ("Sorry," cut off at a comma: mean log-probability -0.95 on clean espeak,
         # below the -1.0 cut-off after WebRTC's codec) hit: a spoken reply then waited 2-6 s instead of ~1 s.
-        segments, _info = self._model.transcribe(
-            io.BytesIO(wav), language="en", beam_size=1, vad_filter=False, temperature=0.0
-        )
+        from faster_whisper import decode_audio
+
+        from activities.whisper_window import transcribe_in_window
+
+        audio = decode_audio(io.BytesIO(wav))
+        in_window = transcribe_in_window(self._model, audio)
+        if in_window is not None:
+            return in_window
+        segments, _info = self._model.transcribe(audio, language="en", beam_size=1, vad_filter=False, temperature=0.0)
         return " ".join(segment.text.strip() for segment in segments).strip()
 
     async def load(self) -> None:

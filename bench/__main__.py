@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import abuse, cache, drills, foundation, interview, mail, mail_sync, priority, retrieval, voice
+from bench import abuse, cache, drills, foundation, interview, mail, mail_sync, priority, retrieval, speech, voice
 
 RESULTS = Path(__file__).with_name("results")
 BENCHMARKS: dict[str, tuple[str, Callable[[], list[tuple[str, str, str]]]]] = {
@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[], list[tuple[str, str, str]]]]] = {
     "abuse": ("Abuse protection: rate limits, replay filter", abuse.run),
     "interview": ("Interview turns: workflow overhead, summary buffer", interview.run),
     "retrieval": ("Retrieval: eval-set accuracy, bank search at 100k vectors", retrieval.run),
+    "speech": ("Speech recognition: Whisper on a window sized to the answer vs 30 s", speech.run),
     "voice": ("Voice interviews: voice-to-voice latency in a real LiveKit room", voice.run),
     "mail": ("Email analysis: classifier accuracy per status (offline; LLM with a key), throughput", mail.run),
     "mail_sync": ("Email sync: 1,000 emails imported, analysed and merged by the workflow", mail_sync.run),

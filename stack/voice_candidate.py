@@ -152,9 +152,9 @@ async def _spoken(text: str) -> np.ndarray:
 
 
 async def transcribe(samples: np.ndarray) -> str:
-    """What an ear makes of `samples`: from just before the first loud sample, as a VAD would cut it. Whisper reads
-    a 30 s window, and seconds of silence ahead of the words derail tiny.en: the same check-in with 12 s of silence
-    before it came out as "6. The" instead of its two sentences."""
+    """What an ear makes of `samples`: from just before the first loud sample, as a VAD would cut it. Seconds of
+    silence ahead of the words derail tiny.en: the same check-in with 12 s of silence before it came out as "6. The"
+    instead of its two sentences."""
     loud = np.flatnonzero(np.abs(samples) > LOUD)
     samples = samples[max(0, int(loud[0]) - LEAD_IN) :] if loud.size else samples
     buffer = io.BytesIO()
