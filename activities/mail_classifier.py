@@ -6,8 +6,9 @@ boards and recruiters phrase these emails, decide when one status's phrases win 
 score). Otherwise a softmax regression over hashed words, word pairs and how the email was written (a reply, from a
 person, asking something), trained at load on the team's labelled emails (`mail_examples/`, 255), makes the call.
 Rules alone matched only the phrasings they were written from (36% on emails written after them); rules and model
-reach 93.3% on 30 emails written after this version was frozen. Cross-validation gives 85.9%: about 97% on the
-emails the rules were written from, 73% and 52% on the 90 added since with deliberately unusual phrasings.
+reach 93.3% on 30 emails written after this version was frozen, but 68.8% on 32 written later in deliberately
+unusual phrasings. Cross-validation gives 85.9%: about 97% on the emails the rules were written from, 73% and 52% on
+the 90 added since with deliberately unusual phrasings.
 Feeding the rule scores into the model as features made it lean on them and lose the same emails, so the two stay
 separate.
 `python -m bench mail` measures it by cross-validation and on emails never trained on. Deterministic, well under a
