@@ -19,15 +19,10 @@ from faster_whisper import WhisperModel, decode_audio
 from activities.speech import FasterWhisperSTT
 from activities.whisper_window import transcribe_in_window
 from bench.foundation import percentile
+from bench.voice import ANSWERS as VOICE_ANSWERS
 
 ANSWERS = [
-    "I am a backend engineer with five years of experience in payments.",
-    "At the time our team was late, so I proposed a smaller scope, and as a result we shipped on time.",
-    "I would use a hash map, because lookups take constant time on average.",
-    "Sorry, could you repeat the question?",
-    "A database index is usually a B-tree, so lookups are logarithmic, but writes get slower.",
-    "I disagreed with my manager about a queue, so I wrote down both options and we tried mine for a week.",
-    "Caching helps reads, but you have to decide how stale the data may get.",
+    *VOICE_ANSWERS,  # what the voice benchmark says, and more kinds of answer
     "Yes.",
     "No, I have not used Kubernetes in production.",
     "Let me think about that for a moment.",
