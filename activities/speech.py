@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 import msgspec
+import numpy as np
 from openai import AsyncOpenAI
 
 from activities.minilm import ModelWeightsError, sha256_of
@@ -109,8 +110,10 @@ class FasterWhisperSTT:
 
         audio = decode_audio(io.BytesIO(wav))
         in_window = transcribe_in_window(self._model, audio)
-        if in_window is not None:
-            return in_window
+        return self.in_thirty_second_windows(audio) if in_window is None else in_window
+
+    def in_thirty_second_windows(self, audio: np.ndarray) -> str:
+        """faster-whisper's own reading: the audio (16 kHz mono float32) in 30 s windows, one greedy decode each."""
         segments, _info = self._model.transcribe(audio, language="en", beam_size=1, vad_filter=False, temperature=0.0)
         return " ".join(segment.text.strip() for segment in segments).strip()
 

@@ -11,10 +11,9 @@ import shutil
 import statistics
 import subprocess
 import time
-from collections.abc import Callable
 
 import numpy as np
-from faster_whisper import WhisperModel, decode_audio
+from faster_whisper import decode_audio
 
 from activities.speech import FasterWhisperSTT
 from activities.whisper_window import transcribe_in_window
@@ -84,19 +83,12 @@ def spoken_answers() -> list[tuple[str, np.ndarray]]:
     return answers
 
 
-def _thirty_second_window(model: WhisperModel) -> Callable[[np.ndarray], str]:
-    def transcribe(audio: np.ndarray) -> str:  # the call the agent made before
-        segments, _info = model.transcribe(audio, language="en", beam_size=1, vad_filter=False, temperature=0.0)
-        return " ".join(segment.text.strip() for segment in segments).strip()
-
-    return transcribe
-
-
 def run() -> list[tuple[str, str, str]]:
-    model = FasterWhisperSTT()._model
+    stt = FasterWhisperSTT()
+    model = stt._model
     answers = spoken_answers()
     ways = {
-        "30 s window (faster-whisper)": _thirty_second_window(model),
+        "30 s window (faster-whisper)": stt.in_thirty_second_windows,  # as the agent read every answer before
         "window sized to the answer": lambda audio: transcribe_in_window(model, audio) or "",
         # Why the window has a floor and a margin: cut right after the speech, the decoder loops.
         "window ending 1 s past the answer": lambda audio: (
