@@ -5,6 +5,7 @@ test-artifacts/web-room/ (laptop and phone sizes)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 from stack.sample_documents import JOB_DESCRIPTION, RESUME, pdf
 from stack.services import Endpoints
@@ -363,3 +364,24 @@ async def test_a_recruiter_writes_changes_and_retires_a_question_in_the_bank(api
     assert stored["question"]["text"] == "How do you keep a cache and its database in step?"
     assert stored["question"]["key_points"][1] == {"name": "write path", "cues": ["write-through", "write through"]}
     assert not stored["retired"] and not stored["shared"]
+
+
+async def test_a_page_still_loading_does_not_draw_over_the_next_one(api: httpx.AsyncClient) -> None:
+    body = {"email": f"slow-{uuid.uuid4().hex[:10]}@test.mocki.local", "password": PASSWORD, "role": "recruiter"}
+    signed = await api.post("/auth/signup", json={**body, "display_name": "Sol"})
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+        page = await signed_in(browser, signed.text)
+
+        async def slowly(route: Route) -> None:  # a dashboard whose rooms arrive late, as on a slow network
+            await asyncio.sleep(2)
+            await route.continue_()
+
+        await page.route(re.compile(r"/rooms(\?.*)?$"), slowly)
+        await page.goto(f"{api.base_url}/app")
+        await page.get_by_role("link", name="Question bank").click()  # while the dashboard is still loading
+        await expect(page.get_by_role("heading", name="Question bank")).to_be_visible()
+        await asyncio.sleep(3)  # the dashboard's rooms have arrived by now
+        await expect(page.get_by_role("heading", name="Question bank")).to_be_visible()
+        await page.get_by_role("button", name="Filter").click()
+        await browser.close()

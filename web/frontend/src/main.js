@@ -18,10 +18,27 @@ const ROUTES = [
 ];
 
 let leaving = null; // the current view's cleanup (timers, the voice connection)
+let navigation = 0; // counts routes started: a view still loading when the user moved on is stale
+let loading = 0; // views still loading
 
 async function route() {
   if (leaving) leaving();
   leaving = null;
+  const mine = ++navigation;
+  loading += 1;
+  try {
+    const cleanup = await render();
+    if (mine === navigation) leaving = cleanup;
+    else if (cleanup) cleanup();
+  } finally {
+    loading -= 1;
+  }
+  // A stale view drew over the page the user moved to: draw that page again, unless it is still loading (it then
+  // draws last anyway). Seen as a dashboard appearing over the question bank when its requests were slow.
+  if (mine !== navigation && loading === 0) route();
+}
+
+async function render() {
   renderNav();
   if (!signedIn()) {
     // A shared room link still leads to the room once signed in.
@@ -36,14 +53,15 @@ async function route() {
   }
   const [match, view] = found;
   try {
-    leaving = await view(...match.slice(1));
+    return await view(...match.slice(1));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       forget();
       route();
-      return;
+      return null;
     }
     show(h("section", {}, h("h1", {}, "Something went wrong"), h("p", {}, error.message)));
+    return null;
   }
 }
 
