@@ -19,6 +19,7 @@ from agents.interviewer import InterviewerAgent, WorkflowInterviewer, interview_
 from agents.listening import SampleDatedVAD
 from agents.metrics import SampleClock, SpokenReplies, VoiceTurnRecorder
 from agents.people import InterviewerTranscriber, the_candidate
+from agents.playback import pause_promptly
 from agents.turns import InterviewTurnDetector
 from agents.voice import RecognisedSpeech, SpokenVoice
 from stack.logs import configure_logging
@@ -87,6 +88,7 @@ def agent_server(settings: Settings, endpoints: Endpoints, stt: SpeechToText) ->
                 text_output=room_io.TextOutputOptions(sync_transcription=False),
             ),
         )
+        pause_promptly(session.output.audio)
         InterviewerTranscriber(ctx.room, RecognisedSpeech(stt), handle).attach()
         interviewer.floor = CodingFloor(session, handle, idle_seconds=settings.voice_coding_idle_seconds)
         interviewer.floor.attach(ctx.room)

@@ -133,10 +133,13 @@ class Candidate:
         await asyncio.sleep(0.5)
         return await self.say(text)
 
-    async def barge_in(self, text: str, within_seconds: float = 30) -> float:
+    async def barge_in(self, text: str, within_seconds: float = 30) -> float | None:
         """Talk over the reply: seconds from this speech's first voiced frame to the last loud frame of the agent
-        heard while it went on."""
+        heard while it went on; None when the agent was not talking just then (the speech landed in a gap, such as
+        the one after a short acknowledgement), so there was nothing to interrupt."""
         started = await self.talk_over_the_reply(text, within_seconds)
+        if not any(loud for at, loud in self.heard_at if started - 0.3 < at <= started):
+            return None
         # The interruption lasts about 2 s; the agent's answer to it comes later than 1.5 s.
         return (
             max((at for at, loud in self.heard_at if loud and started <= at < started + 1.5), default=started) - started
