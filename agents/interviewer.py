@@ -12,15 +12,17 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
-from livekit.agents import Agent, ModelSettings, llm
+from livekit import rtc
+from livekit.agents import Agent, ModelSettings, llm, stt
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, FlushSentinel, NotGivenOr
 from redis.asyncio import Redis
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from activities.reply_leads import listening_for_lead
+from agents.backchannel import is_backchannel
 from agents.coding import CodingFloor
 from agents.fillers import Acknowledgements, Prepared
 from agents.metrics import SampleClock, SpokenReplies, TimedVoice
@@ -171,6 +173,22 @@ class InterviewerAgent(TimedVoice):
             yield chunk
             if isinstance(chunk, llm.ChatChunk) and chunk.id in (ACKNOWLEDGEMENT, OPENING):
                 yield FlushSentinel()
+
+    async def stt_node(
+        self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings
+    ) -> AsyncIterator[stt.SpeechEvent | str]:
+        async for event in super().stt_node(audio, model_settings):
+            if self._murmur_over_the_reply(event):
+                log.info("a murmur over the reply, not a turn: the reply goes on")
+                continue
+            yield event
+
+    def _murmur_over_the_reply(self, event: stt.SpeechEvent | str) -> bool:
+        if not isinstance(event, stt.SpeechEvent) or event.type is not stt.SpeechEventType.FINAL_TRANSCRIPT:
+            return False
+        speech = self.session.current_speech  # a paused reply is still the current one
+        under_way = speech is not None and not speech.done() and not speech.interrupted
+        return under_way and bool(event.alternatives) and is_backchannel(event.alternatives[0].text)
 
     async def on_enter(self) -> None:
         """Say what the interviewer said last: the opening question, or where a restarted agent left off."""

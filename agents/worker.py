@@ -30,15 +30,16 @@ from stack.temporal import connect
 
 # Turn-taking for interviews, where being cut off is the top complaint. The transcript decides whether a pause ends
 # the answer (agents/turns.py): a finished sentence is answered after 0.6 s, a trailing "I would start by..." or a
-# "let me think" waits up to 6 s. Talking over the agent stops it after 0.08 s of speech; a short "mm-hmm" resumes
-# its sentence. No speculative replies: every call to the workflow records a turn.
+# "let me think" waits up to 6 s. Talking over the agent stops it after 0.08 s of speech; a noise or a murmur
+# ("mm-hmm", "okay": agents/backchannel.py) resumes its sentence 1 s after it ends. No speculative replies: every
+# call to the workflow records a turn.
 INTERVIEW_TURNS: TurnHandlingOptions = {
     "endpointing": {"min_delay": 0.6, "max_delay": 6.0},
     "interruption": {
         "mode": "vad",
         "min_duration": 0.08,
         "resume_false_interruption": True,
-        "false_interruption_timeout": 1.5,
+        "false_interruption_timeout": 1.0,
     },
     "preemptive_generation": {"enabled": False},
 }

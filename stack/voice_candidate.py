@@ -83,6 +83,13 @@ class Candidate:
             await asyncio.sleep(0.1)
         raise AssertionError(f"the agent said nothing after {moment} within {within_seconds} s")
 
+    async def hear_after(self, moment: float, within_seconds: float = 30) -> str:
+        """What the agent says from `moment` (monotonic) on, transcribed, once it has spoken after it and then been
+        quiet for 1.5 s."""
+        await self.listen_past(moment, within_seconds)
+        frames = zip(self.heard, self.heard_at, strict=True)
+        return await transcribe(np.concatenate([samples for samples, (at, _) in frames if at > moment]))
+
     async def say(self, *parts: str | float) -> float:
         """Speak in real time: text is synthesised, a number is that many seconds of silence; 2 s of silence
         follow. Returns when the first voiced frame went out."""

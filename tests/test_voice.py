@@ -26,6 +26,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceResponse,
 )
 
+from agents.backchannel import is_backchannel
 from agents.interviewer import REFUSALS_ALOUD
 from stack.services import Endpoints
 from stack.settings import Settings
@@ -213,6 +214,35 @@ async def test_a_pause_mid_answer_is_waited_out_and_talking_over_the_agent_stops
             assert not loud_after, f"the agent kept talking {loud_after[-1] - started:.2f} s after the barge-in"
         finally:
             await candidate.room.disconnect()
+
+
+async def test_a_murmur_over_the_question_is_not_an_answer_and_the_agent_goes_on_with_it(
+    api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
+) -> None:
+    async with voice_agent(settings, endpoints, tmp_path):
+        candidate, room_id, auth = await candidate_in_voice_room(api)
+        try:
+            await candidate.hear_an_utterance()
+            await candidate.say("I build payment services in Python and I lead a team of four.")
+            murmured = await candidate.talk_over_the_reply("Mm-hmm.")
+            # It falls silent while the candidate makes the sound (a barge-in), then resumes where it was.
+            assert any(loud for at, loud in candidate.heard_at if murmured - 0.3 < at < murmured), "it was not talking"
+            assert not any(loud for at, loud in candidate.heard_at if murmured + 0.5 < at < murmured + 1.0)
+            rest = await candidate.hear_after(murmured + 1.0)
+
+            recorded = await turns(api, room_id, auth)
+            assert [t["speaker"] for t in recorded] == ["ai", "candidate", "ai"], recorded  # no "mm-hmm" turn
+            question = str(recorded[-1]["text"]).split(". ", 1)[-1]  # the reply's question, after its first sentence
+            assert_heard(rest, question)
+        finally:
+            await candidate.room.disconnect()
+
+
+def test_only_a_murmur_with_nothing_of_an_answer_in_it_is_taken_for_one() -> None:
+    murmurs = ["Mm-hmm.", "Mm mm", "Mhm.", "Uh-huh.", "Hmm.", "Okay.", "Yeah, right.", "Right, got it.", "I see."]
+    said = ["No.", "Yes, I used a hash map.", "Sorry, can I add something?", "Okay, so I would", "Hmm, let me think."]
+    assert [is_backchannel(text) for text in murmurs] == [True] * len(murmurs)
+    assert [is_backchannel(text) for text in [*said, "", "..."]] == [False] * (len(said) + 2)
 
 
 async def test_a_restarted_agent_continues_the_same_interview(
