@@ -22,7 +22,7 @@ from playwright.async_api import Browser, Page, Route, async_playwright, expect
 from stack.sample_documents import JOB_DESCRIPTION, RESUME, pdf
 from stack.services import Endpoints
 from stack.settings import Settings
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, sign_up
 from tests.test_voice import voice_agent
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "web-room"
@@ -384,4 +384,22 @@ async def test_a_page_still_loading_does_not_draw_over_the_next_one(api: httpx.A
         await asyncio.sleep(3)  # the dashboard's rooms have arrived by now
         await expect(page.get_by_role("heading", name="Question bank")).to_be_visible()
         await page.get_by_role("button", name="Filter").click()
+        await browser.close()
+
+
+async def test_a_report_link_to_someone_else_s_room_says_there_is_none_instead_of_waiting(
+    api: httpx.AsyncClient,
+) -> None:
+    owner, _ = await sign_up(api)
+    room_id = (await api.post("/rooms", json={"role": "Backend Engineer"}, headers=owner)).json()["room_id"]
+    assert (await api.post(f"/rooms/{room_id}/end", headers=owner)).status_code == 202
+    body = {"email": f"other-{uuid.uuid4().hex[:10]}@test.mocki.local", "password": PASSWORD, "role": "candidate"}
+    other = await api.post("/auth/signup", json={**body, "display_name": "Oz"})
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+        page = await signed_in(browser, other.text)
+        await page.goto(f"{api.base_url}/app#/report/{room_id}")
+        # The report's 404 means "not written yet" and "no such room" alike; only the first is worth waiting for.
+        await expect(page.get_by_role("heading", name="Something went wrong")).to_be_visible()
+        await expect(page.get_by_text(f"no room {room_id}")).to_be_visible()
         await browser.close()

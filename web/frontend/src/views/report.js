@@ -5,18 +5,40 @@ const WAIT_MS = 1000;
 
 export async function reportView(roomId) {
   show(h("h1", {}, "Report"), h("p", { "aria-live": "polite" }, "The report is being written…"));
-  let stopped = false;
-  let report = null;
-  while (!stopped && report === null) {
-    try {
-      report = await api("GET", `/rooms/${roomId}/report`);
-    } catch (failure) {
-      if (!(failure instanceof ApiError) || failure.status !== 404) throw failure;
-      await new Promise((resolve) => setTimeout(resolve, WAIT_MS));
-    }
+  const report = await fetchReport(roomId); // a refusal (not signed in, not yours) goes to the router
+  if (report) {
+    render(roomId, report);
+    return null;
   }
-  if (report) render(roomId, report);
+  await api("GET", `/rooms/${roomId}`); // the report's 404 also means "no such room": that one is not waited for
+  // Not written yet: wait for it without holding the router, and stop asking once the user has moved on.
+  let stopped = false;
+  (async () => {
+    while (!stopped) {
+      await new Promise((resolve) => setTimeout(resolve, WAIT_MS));
+      if (stopped) return;
+      try {
+        const written = await fetchReport(roomId);
+        if (written && !stopped) {
+          render(roomId, written);
+          return;
+        }
+      } catch (error) {
+        if (!stopped) show(h("section", {}, h("h1", {}, "Something went wrong"), h("p", {}, error.message)));
+        return;
+      }
+    }
+  })();
   return () => (stopped = true);
+}
+
+async function fetchReport(roomId) {
+  try {
+    return await api("GET", `/rooms/${roomId}/report`);
+  } catch (failure) {
+    if (failure instanceof ApiError && failure.status === 404) return null;
+    throw failure;
+  }
 }
 
 function render(roomId, report) {
