@@ -18,6 +18,9 @@ from activities.speech import EspeakTTS, FasterWhisperSTT
 RATE = 16_000
 LOUD = 500  # int16 amplitude that counts as speech rather than silence
 LEAD_IN = RATE * 3 // 10  # silence kept before the first loud sample, so its word's soft onset is heard
+# The room's transport both ways (voice bench: 139-167 ms between the agent's and the candidate's measure of the same
+# turns): an agent that falls silent sooner than this after the candidate starts was not reacting to them.
+REACTION_FLOOR = 0.15
 WHISPER = FasterWhisperSTT()
 ESPEAK = EspeakTTS()
 
@@ -142,15 +145,15 @@ class Candidate:
 
     async def barge_in(self, text: str, within_seconds: float = 30) -> float | None:
         """Talk over the reply: seconds from this speech's first voiced frame to the last loud frame of the agent
-        heard while it went on; None when the agent was not talking just then (the speech landed in a gap, such as
-        the one after a short acknowledgement), so there was nothing to interrupt."""
+        heard while it went on; None when this was no test of it: the agent was not talking just then (the speech
+        landed in a gap, such as the one after a short acknowledgement), or it fell silent sooner than it could
+        have heard the candidate (its sentence was ending anyway)."""
         started = await self.talk_over_the_reply(text, within_seconds)
         if not any(loud for at, loud in self.heard_at if started - 0.3 < at <= started):
             return None
         # The interruption lasts about 2 s; the agent's answer to it comes later than 1.5 s.
-        return (
-            max((at for at, loud in self.heard_at if loud and started <= at < started + 1.5), default=started) - started
-        )
+        last_loud = max((at for at, loud in self.heard_at if loud and started <= at < started + 1.5), default=started)
+        return None if last_loud - started < REACTION_FLOOR else last_loud - started
 
 
 async def _spoken(text: str) -> np.ndarray:
