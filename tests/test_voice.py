@@ -183,59 +183,63 @@ async def candidate_in_voice_room(api: httpx.AsyncClient) -> tuple[Candidate, st
     return candidate, room_id, auth
 
 
-async def test_a_pause_mid_answer_is_waited_out_and_talking_over_the_agent_stops_it(
+@asynccontextmanager
+async def heard_the_opening(
     api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
-) -> None:
+) -> AsyncIterator[tuple[Candidate, str, dict[str, str]]]:
+    """An agent, and a candidate in its new room who has heard the opening question; they leave at the end."""
     async with voice_agent(settings, endpoints, tmp_path):
         candidate, room_id, auth = await candidate_in_voice_room(api)
         try:
             await candidate.hear_an_utterance()
-            # Thinking aloud, then a trailing, unfinished sentence, each followed by 2.5 s of silence: one answer.
-            await candidate.say(
-                "Hmm, let me think.", 2.5, "I would start with", 2.5, "a hash map, because lookups take constant time."
-            )
-            for _ in range(100):
-                answers = [t for t in await turns(api, room_id, auth) if t["speaker"] == "candidate"]
-                if answers:
-                    break
-                await asyncio.sleep(0.3)
-            await asyncio.sleep(2)
-            answers = [t for t in await turns(api, room_id, auth) if t["speaker"] == "candidate"]
-            assert len(answers) == 1, answers
-            said = str(answers[0]["text"]).lower()
-            assert "think" in said and "start with" in said and "hash" in said, said
-
-            # The reply starts; the candidate talks over it and the agent goes quiet.
-            started = await candidate.talk_over_the_reply("Sorry, can I add something about collisions here?")
-            assert any(loud for at, loud in candidate.heard_at if started - 0.3 < at < started), "it was not talking"
-            # Its reply runs for several seconds; while the candidate is still talking it must be silent. How
-            # fast it stops is a speed goal, measured by `make bench` (voice), not asserted here.
-            loud_after = [at for at, loud in candidate.heard_at if loud and started + 1.0 < at < started + 2.0]
-            assert not loud_after, f"the agent kept talking {loud_after[-1] - started:.2f} s after the barge-in"
+            yield candidate, room_id, auth
         finally:
             await candidate.room.disconnect()
+
+
+async def test_a_pause_mid_answer_is_waited_out_and_talking_over_the_agent_stops_it(
+    api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
+) -> None:
+    async with heard_the_opening(api, settings, endpoints, tmp_path) as (candidate, room_id, auth):
+        # Thinking aloud, then a trailing, unfinished sentence, each followed by 2.5 s of silence: one answer.
+        await candidate.say(
+            "Hmm, let me think.", 2.5, "I would start with", 2.5, "a hash map, because lookups take constant time."
+        )
+        for _ in range(100):
+            answers = [t for t in await turns(api, room_id, auth) if t["speaker"] == "candidate"]
+            if answers:
+                break
+            await asyncio.sleep(0.3)
+        await asyncio.sleep(2)
+        answers = [t for t in await turns(api, room_id, auth) if t["speaker"] == "candidate"]
+        assert len(answers) == 1, answers
+        said = str(answers[0]["text"]).lower()
+        assert "think" in said and "start with" in said and "hash" in said, said
+
+        # The reply starts; the candidate talks over it and the agent goes quiet.
+        started = await candidate.talk_over_the_reply("Sorry, can I add something about collisions here?")
+        assert any(loud for at, loud in candidate.heard_at if started - 0.3 < at < started), "it was not talking"
+        # Its reply runs for several seconds; while the candidate is still talking it must be silent. How
+        # fast it stops is a speed goal, measured by `make bench` (voice), not asserted here.
+        loud_after = [at for at, loud in candidate.heard_at if loud and started + 1.0 < at < started + 2.0]
+        assert not loud_after, f"the agent kept talking {loud_after[-1] - started:.2f} s after the barge-in"
 
 
 async def test_a_murmur_over_the_question_is_not_an_answer_and_the_agent_goes_on_with_it(
     api: httpx.AsyncClient, settings: Settings, endpoints: Endpoints, tmp_path: Path
 ) -> None:
-    async with voice_agent(settings, endpoints, tmp_path):
-        candidate, room_id, auth = await candidate_in_voice_room(api)
-        try:
-            await candidate.hear_an_utterance()
-            await candidate.say("I build payment services in Python and I lead a team of four.")
-            murmured = await candidate.talk_over_the_reply("Mm-hmm.")
-            # It falls silent while the candidate makes the sound (a barge-in), then resumes where it was.
-            assert any(loud for at, loud in candidate.heard_at if murmured - 0.3 < at < murmured), "it was not talking"
-            assert not any(loud for at, loud in candidate.heard_at if murmured + 0.5 < at < murmured + 1.0)
-            rest = await candidate.hear_after(murmured + 1.0)
+    async with heard_the_opening(api, settings, endpoints, tmp_path) as (candidate, room_id, auth):
+        await candidate.say("I build payment services in Python and I lead a team of four.")
+        murmured = await candidate.talk_over_the_reply("Mm-hmm.")
+        # It falls silent while the candidate makes the sound (a barge-in), then resumes where it was.
+        assert any(loud for at, loud in candidate.heard_at if murmured - 0.3 < at < murmured), "it was not talking"
+        assert not any(loud for at, loud in candidate.heard_at if murmured + 0.5 < at < murmured + 1.0)
+        rest = await candidate.hear_after(murmured + 1.0)
 
-            recorded = await turns(api, room_id, auth)
-            assert [t["speaker"] for t in recorded] == ["ai", "candidate", "ai"], recorded  # no "mm-hmm" turn
-            question = str(recorded[-1]["text"]).split(". ", 1)[-1]  # the reply's question, after its first sentence
-            assert_heard(rest, question)
-        finally:
-            await candidate.room.disconnect()
+        recorded = await turns(api, room_id, auth)
+        assert [t["speaker"] for t in recorded] == ["ai", "candidate", "ai"], recorded  # no "mm-hmm" turn
+        question = str(recorded[-1]["text"]).split(". ", 1)[-1]  # the reply's question, after its first sentence
+        assert_heard(rest, question)
 
 
 def test_only_a_murmur_with_nothing_of_an_answer_in_it_is_taken_for_one() -> None:
