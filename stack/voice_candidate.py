@@ -90,8 +90,7 @@ class Candidate:
         """What the agent says from `moment` (monotonic) on, transcribed, once it has spoken after it and then been
         quiet for 1.5 s."""
         await self.listen_past(moment, within_seconds)
-        frames = zip(self.heard, self.heard_at, strict=True)
-        return await transcribe(np.concatenate([samples for samples, (at, _) in frames if at > moment]))
+        return await self._transcribe_after(moment)
 
     async def say(self, *parts: str | float) -> float:
         """Speak in real time: text is synthesised, a number is that many seconds of silence; 2 s of silence
@@ -128,9 +127,16 @@ class Candidate:
 
     async def transcribe_last_reply(self) -> str:
         """What the agent said after the candidate last spoke (once `reply_latency` has returned)."""
+        return await self._transcribe_after(self.last_voiced_at)
+
+    async def _transcribe_after(self, moment: float) -> str:
         frames = zip(self.heard, self.heard_at, strict=True)
-        after = [samples for samples, (at, _) in frames if at > self.last_voiced_at]
+        after = [samples for samples, (at, _) in frames if at > moment]
         return await transcribe(np.concatenate(after)) if after else ""
+
+    def was_talking_just_before(self, moment: float) -> bool:
+        """Whether the agent was heard in the 0.3 s before `moment` (monotonic)."""
+        return any(loud for at, loud in self.heard_at if moment - 0.3 < at < moment)
 
     async def talk_over_the_reply(self, text: str, within_seconds: float = 30) -> float:
         """Once the agent's reply to the latest `say` is 0.5 s under way, say `text` over it. Returns when this
@@ -149,7 +155,7 @@ class Candidate:
         landed in a gap, such as the one after a short acknowledgement), or it fell silent sooner than it could
         have heard the candidate (its sentence was ending anyway)."""
         started = await self.talk_over_the_reply(text, within_seconds)
-        if not any(loud for at, loud in self.heard_at if started - 0.3 < at <= started):
+        if not self.was_talking_just_before(started):
             return None
         # The interruption lasts about 2 s; the agent's answer to it comes later than 1.5 s.
         last_loud = max((at for at, loud in self.heard_at if loud and started <= at < started + 1.5), default=started)

@@ -218,7 +218,7 @@ async def test_a_pause_mid_answer_is_waited_out_and_talking_over_the_agent_stops
 
         # The reply starts; the candidate talks over it and the agent goes quiet.
         started = await candidate.talk_over_the_reply("Sorry, can I add something about collisions here?")
-        assert any(loud for at, loud in candidate.heard_at if started - 0.3 < at < started), "it was not talking"
+        assert candidate.was_talking_just_before(started), "it was not talking"
         # Its reply runs for several seconds; while the candidate is still talking it must be silent. How
         # fast it stops is a speed goal, measured by `make bench` (voice), not asserted here.
         loud_after = [at for at, loud in candidate.heard_at if loud and started + 1.0 < at < started + 2.0]
@@ -232,7 +232,7 @@ async def test_a_murmur_over_the_question_is_not_an_answer_and_the_agent_goes_on
         await candidate.say("I build payment services in Python and I lead a team of four.")
         murmured = await candidate.talk_over_the_reply("Mm-hmm.")
         # It falls silent while the candidate makes the sound (a barge-in), then resumes where it was.
-        assert any(loud for at, loud in candidate.heard_at if murmured - 0.3 < at < murmured), "it was not talking"
+        assert candidate.was_talking_just_before(murmured), "it was not talking"
         assert not any(loud for at, loud in candidate.heard_at if murmured + 0.5 < at < murmured + 1.0)
         rest = await candidate.hear_after(murmured + 1.0)
 
@@ -374,7 +374,7 @@ async def test_while_coding_the_agent_waits_out_silence_and_speaks_when_asked_te
             # Talking over it stops it here too (turns are the agent's to end while coding, barge-in is not).
             await candidate.say("I am stuck. Can you give me a hint?")
             started = await candidate.talk_over_the_reply("Oh wait, I think I see it now, never mind.")
-            assert any(loud for at, loud in candidate.heard_at if started - 0.3 < at < started), "no spoken hint"
+            assert candidate.was_talking_just_before(started), "no spoken hint"
             loud_after = [at for at, loud in candidate.heard_at if loud and started + 1.0 < at < started + 2.0]
             assert not loud_after, f"the hint went on {loud_after[-1] - started:.2f} s after the barge-in"
             recorded = await turns(api, room_id, auth)

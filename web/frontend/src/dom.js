@@ -20,6 +20,10 @@ export function show(...children) {
   main.focus();
 }
 
+export function showFailure(error) {
+  show(h("section", {}, h("h1", {}, "Something went wrong"), h("p", {}, error.message)));
+}
+
 export function notify(message) {
   const notice = document.getElementById("notice");
   notice.textContent = message;

@@ -1,5 +1,5 @@
 import { ApiError, forget, role, signedIn } from "./api.js";
-import { h, notify, show } from "./dom.js";
+import { h, notify, show, showFailure } from "./dom.js";
 import { applicationView } from "./views/application.js";
 import { dashboardView } from "./views/dashboard.js";
 import { questionView, questionsView } from "./views/questions.js";
@@ -60,7 +60,7 @@ async function render() {
       route();
       return null;
     }
-    show(h("section", {}, h("h1", {}, "Something went wrong"), h("p", {}, error.message)));
+    showFailure(error);
     return null;
   }
 }

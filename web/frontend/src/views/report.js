@@ -1,5 +1,5 @@
 import { ApiError, api } from "../api.js";
-import { h, show } from "../dom.js";
+import { h, show, showFailure } from "../dom.js";
 
 const WAIT_MS = 1000;
 
@@ -24,7 +24,7 @@ export async function reportView(roomId) {
           return;
         }
       } catch (error) {
-        if (!stopped) show(h("section", {}, h("h1", {}, "Something went wrong"), h("p", {}, error.message)));
+        if (!stopped) showFailure(error);
         return;
       }
     }
