@@ -32,9 +32,10 @@ from numpy.typing import NDArray
 
 from activities.mail_fields import company_of, deadline_of, moment_of, position_of
 from activities.mail_parse import ParsedEmail, parse_message
+from activities.multilingual_e5 import packaged_model
 from schema.applications import ApplicationStatus
 
-OFFLINE_PROVIDER = "offline:rules+softmax-v2"
+OFFLINE_PROVIDER = "offline:rules+e5-softmax-v3"
 EXAMPLES = Path(__file__).with_name("mail_examples")
 NOT_APPLICATION = "none"
 STATUSES: tuple[str, ...] = typing.get_args(ApplicationStatus)
@@ -63,17 +64,37 @@ _STATUS_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
         (r"(confirm|acknowledge)\w* (the )?(receipt|that we received|that your application)", 3),
         (r"your application (was sent|is complete|is now with)|application (confirmation|submitted)", 3),
         (r"applied on|we have your application|acknowledgement of application", 3),
-        (r"bewerbungseingang|vielen dank für ihre bewerbung|unterlagen erhalten", 3),
-        (r"gracias por (postularte|su solicitud|tu solicitud)|hemos recibido (tu|su) solicitud|solicitud recibida", 3),
+        (r"(you have|you've) (successfully )?applied|successfully (applied|submitted)", 3),
+        (r"(received|got|have) (both |all |safely )?your (cv|resume|résumé|cover letter|documents|submission)", 3),
+        (r"your (cv|resume|application|submission) (has )?(arrived|landed|reached us|made it)", 3),
+        (r"bewerbungseingang|vielen dank für ihre bewerbung|unterlagen erhalten|eingangsbestätigung", 3),
+        (r"bewerbung (ist )?(bei uns )?(gut )?eingegangen|(haben|erhielten) ihre bewerbung (erhalten)?", 3),
+        (r"gracias por (postularte|su solicitud|tu solicitud)|hemos recibido (tu|su) (solicitud|cv|candidatura)", 3),
+        (r"solicitud recibida|(solicitud|candidatura) (ha sido|ya está|queda) (registrada|recibida|enviada)", 3),
+        (r"(solicitud|candidatura) ya forma parte", 3),
         (r"candidature (reçue|a bien été enregistrée)|merci pour votre candidature|bien été enregistrée", 3),
+        (r"(bien )?reçu votre (candidature|cv|dossier)|nous est bien parvenu|accusé de réception", 3),
     ),
     "viewed": _rules(
         (r"viewed your application|looked at your application|application was viewed", 4),
+        (r"(a consulté|a vu|ha visto|hat [\w ]{0,20}angesehen)[^.\n]{0,20}(candidature|solicitud|bewerbung)", 4),
         (r"(under|in) (review|consideration)|being reviewed|reviewing it now|is being reviewed", 3),
         (r"moved to the screening|status[^.\n]{0,40}(in review|under consideration|viewed)", 3),
-        (r"(está|esta) (siendo revisada|en revisión)|en revisión", 3),
-        (r"en cours d'examen", 3),
-        (r"wird geprüft|in prüfung", 3),
+        (r"(moved|progressed|advanced) (from [\w ]{1,20} )?to (screening|review|the review stage)", 3),
+        (r"(currently|now|actively) (reviewing|reading|going through|looking at|assessing)", 3),
+        (r"(is|are) (reading|going through|looking through|looking at|reviewing) (your|it|applications)", 3),
+        (
+            r"(on|at) (his|her|their|the hiring manager's) desk|(hiring manager|team lead) (is|"
+            r"has) (now )?(reviewing|seen)",
+            3,
+        ),
+        (r"(está|esta) (siendo revisada|en revisión)|en revisión|estamos revisando|(está|esta) siendo evaluada", 3),
+        (
+            r"en cours d'(examen|étude|analyse)|l'examine|(est|sont) en train d'étudier|"
+            r"examinons (actuellement )?votre",
+            3,
+        ),
+        (r"wird (derzeit |gerade )?geprüft|in prüfung|zwischenstand|liegt [\w ]{0,20}(fachabteilung|vor)|\bsichten", 3),
     ),
     "replied": _rules(
         (r"^re:", 1.5),
@@ -85,8 +106,9 @@ _STATUS_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
     ),
     "assessment": _rules(
         (
-            r"(online|coding|technical|skills?|video|excel|writing|editing|cognitive|personality) "
-            r"(assessment|test|challenge|exercise|questionnaire|case study)",
+            r"(online|coding|technical|skills?|video|excel|writing|editing|cognitive|personality|aptitude|"
+            r"psychometric|reasoning|situational judge?ment|practical|written) "
+            r"(assessment|test|challenge|exercise|questionnaire|case study|task)",
             4,
         ),
         (r"take-?home( exercise| project| assignment| task)?|hackerrank|codility|codesignal|testgorilla|hirevue", 4),
@@ -95,27 +117,45 @@ _STATUS_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
             r"complete (our|the|an|a) [\w -]{0,30}(assessment|test|challenge)",
             3,
         ),
+        (r"work sample|trial task|\b(a|our) case study|coding (task|exercise)|short (exercise|task|brief)", 3),
         (r"online-test|prueba técnica|test écrit|technical challenge|one-way video", 4),
-        (r"\bassessment\b", 2),
+        (r"ejercicio práctico|prueba (online|práctica|de)|cas pratique|exercice (pratique|technique)|test en ligne", 4),
+        (r"testaufgabe|fallstudie|arbeitsprobe|eignungstest|probeaufgabe", 4),
+        (r"\bassessment\b|\bquestionnaire\b", 2),
     ),
     "interview_invitation": _rules(
         (r"invite you (to|for) (a|an|the)? ?[\w -]{0,30}interview|invitation to (an? )?interview", 4),
         (r"interview invitation|like to (interview|invite) you|would like to meet you for an interview", 4),
         (r"(schedule|set up|book) (an?|your|a short)? ?[\w -]{0,30}(interview|phone screen|call)", 3),
         (r"(your )?availability for|pick a (time|date|slot)|choose a [\w -]{0,20}slot|scheduling link", 3),
-        (r"time slots|which days|when would you be available|what works for you", 2),
-        (r"\bphone screen\b|\bvirtual onsite\b|\bonsite interview\b", 1.5),
+        (r"(send|share|give) me (a few|two|three|some|your)[\w -]{0,20}(slots|times|windows)", 3),
+        (r"time slots|which days|when would you be available|what works for you|when (are|would) you (free|able)", 2),
+        (r"\bphone screen\b|\bvirtual onsite\b|\bonsite interview\b|(would love|like) to (talk|chat|speak)", 1.5),
         (r"invitación a (una )?entrevista|invitarte a una entrevista|invitarle a una entrevista", 4),
+        (r"(hacerte|hacerle|tener) una entrevista|(tu|su) disponibilidad", 3),
         (r"invitation à un entretien|vous inviter à un entretien|convier à un entretien|convocation à un entretien", 4),
-        (r"einladung zum (vorstellungs)?gespräch", 4),
+        (r"vos disponibilités|(organiser|planifier|fixer) un (entretien|échange)", 3),
+        (r"einladung zum (vorstellungs)?gespräch|(zu einem|zum) (vorstellungs|kennenlern)?gespräch einladen", 4),
+        (r"(ihre|deine) verfügbarkeit|terminvorschläge|kennenlernen", 2),
     ),
     "interview_scheduled": _rules(
         (r"(interview|screen|onsite|demo|event)[^.\n]{0,40}(is |are )?(confirmed|scheduled|booked)", 4),
         (r"(confirmed|confirmation|booked)[^.\n]{0,20}(interview|onsite)|you'?re all set|new event|event scheduled", 3),
         (r"this (is to )?confirms? your interview|see you on the", 4),
-        (r"entrevista (está |queda )?confirmada|confirmación de (tu|su) entrevista", 4),
+        (
+            r"calendar invit(e|ation) (has been |was )?(sent|attached|on its way)|look forward to (seeing|"
+            r"meeting) you on",
+            3,
+        ),
+        (r"entrevista (está |queda )?confirmada|confirmación de (tu|su) entrevista|te esperamos el", 4),
         (r"entretien est confirmé|confirmons votre entretien|confirmation (de votre |d')entretien", 4),
-        (r"termin (ist )?bestätigt", 4),
+        (r"nous vous attendons le|rendez-vous (est )?confirmé", 3),
+        (r"^(accepted|updated invitation):|queda (reservad|agendad)[oa]", 3),
+        (
+            r"termin (ist )?bestätigt|bestätigen (wir )?(ihnen )?(den|ihren) termin|freuen uns auf (das|"
+            r"unser) gespräch am",
+            4,
+        ),
     ),
     "rejection": _rules(
         (r"not (to )?(move|moving) (forward|ahead)|won'?t be moving (forward|ahead)|will not be proceeding", 5),
@@ -123,9 +163,20 @@ _STATUS_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
         (r"move (forward|ahead) with (other|candidates)|pursue candidates whose", 5),
         (r"unfortunately|regret to inform|we regret|i'?m sorry to say|has been unsuccessful|not (been )?selected", 3),
         (r"(position|role) (has been|was) filled|no longer available|filled by another", 5),
-        (r"leider|für (eine|einen) andere[nr]? (kandidat|bewerber)", 3),
-        (r"lamentablemente|no continuaremos|continuar con otros candidatos", 4),
-        (r"malheureusement|pas donner une suite favorable", 4),
+        (
+            r"(filled|closed) the [\w -]{0,30}(role|position)|(won'?t|will not|not able to|unable to) (be )?"
+            r"(progress|take)\w* your application|not (be )?(progressing|proceeding) with",
+            5,
+        ),
+        (
+            r"decided not to (proceed|progress|continue)|(with|chose|selected|hired) (an)?other candidates?|"
+            r"not the right fit",
+            4,
+        ),
+        (r"leider|für (eine|einen) andere[nr]? (kandidat|bewerber)|anderweitig (zu )?besetzen|absage", 3),
+        (r"lamentablemente|no continuaremos|continuar con otros candidatos|otro perfil|no ha sido seleccionad", 4),
+        (r"malheureusement|pas donner une suite favorable|(retenu|choisi) un autre (profil|candidat)", 4),
+        (r"ne (pourrons|pouvons) (donc )?pas (poursuivre|donner suite)", 4),
     ),
     "offer": _rules(
         (
@@ -134,24 +185,37 @@ _STATUS_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
             5,
         ),
         (r"offer letter|written offer|extend (you )?an offer|make you an offer|confirm our offer|job offer", 5),
-        (r"offer of (appointment|employment)|your offer (from|letter)|^offer\b", 4),
-        (r"ofrecerle el puesto|ofrecerte el puesto|oferta de empleo|la oferta formal|^oferta", 5),
-        (r"vous proposer le poste|vous offrir le poste|proposition d'embauche|offre d'emploi", 5),
-        (r"stellenangebot für sie|vertragsangebot", 4),
+        (r"offer of (appointment|employment)|your offer (from|letter|is ready|for)|^offer\b", 4),
+        (r"employment contract|contract (is )?(ready )?for (your )?signature|confirm your appointment as", 4),
+        (r"the job'?s yours|job is yours|welcome (to|aboard) the team|queremos que te incorpores", 4),
+        (r"ofrecerle el puesto|ofrecerte el puesto|oferta de empleo|la oferta formal|^oferta\b|contrato laboral", 5),
+        (r"vous proposer le poste|vous offrir le poste|proposition d'embauche|offre d'emploi|promesse d'embauche", 5),
+        (r"stellenangebot für sie|vertragsangebot|^zusage|arbeitsvertrag|(stelle|position) [\w ]{0,30}anbieten", 4),
     ),
     "referral": _rules(
         (r"referred you|referral (for you|is in|received|done|program)|employee referral|submitted a referral", 5),
         (r"put your name (forward|in)|you'?ve been referred|you were referred|has referred you", 5),
+        (r"(sent|passed|put) (along )?your name|recommended you (for|to)", 4),
+        (r"refer-a-friend|canal de referidos|(as|via|through) (an )?employee recommendation", 4),
         (r"te he recomendado|je t'ai recommandé|recommandation pour le poste|intern (für|empfohlen)|empfehlung", 5),
+        (r"te he propuesto|recomendaciones internas|recomendación interna|cooptation|(je t'ai|t'ai) proposé", 5),
     ),
     "withdrawn": _rules(
         (
             r"withdraw (my|from)|withdrawing my|withdrawal of application|withdrawn (at your request|your application)",
             5,
         ),
-        (r"(has been|have|was|successfully) withdrawn|you withdrew|application has been closed", 5),
+        (r"(has been|have|was|successfully|is now) withdrawn|you withdrew|application has been closed", 5),
+        (
+            r"request to withdraw|take me out of (consideration|the (process|running))|no longer (wish|"
+            r"want) to be considered",
+            5,
+        ),
+        (r"(as you (asked|requested)|at your request)[^.\n]{0,60}(out of consideration|removed|closed)", 5),
+        (r"(you have|you've) left the [\w -]{0,40}process|remove my application", 5),
+        (r"pull (myself )?out of the [\w -]{0,40}(process|application|running)", 5),
         (r"retirar mi candidatura|retiro mi candidatura|ha retirado su candidatura|retirada de candidatura", 5),
-        (r"retirer ma candidature|retrait de ma candidature", 5),
+        (r"retirer ma candidature|retrait de ma candidature|me désister|désistement", 5),
         (r"bewerbung zurückziehen|zurückgezogen", 5),
     ),
 }
@@ -163,6 +227,7 @@ _MARKETING = _rules(
     (r"newsletter|weekly digest|career guide|tips to|career fair|job night|rsvp|register (now|today)", 4),
     (r"we(')?re hiring|is hiring|positions fill fast|top-jobs|nuevas ofertas|neue stellenangebote", 3),
     (r"upload your cv|get matched|coaching|free session|premium|appeared in \d+ searches", 4),
+    (r"came across your profile|open to (a quick chat|hearing about|new opportunities)|based on your profile", 4),
 )
 
 
@@ -220,27 +285,67 @@ def _manner(message: ParsedEmail) -> list[str]:
 
 
 class StatusModel:
-    """Softmax regression from `features` to a status or "none"."""
+    """Softmax regression from an email's `features` and its meaning (multilingual-e5, centred on the training
+    emails' mean, which all E5 vectors share a large part of) to a status or "none"."""
 
-    def __init__(self, weights: NDArray[np.float32]) -> None:
+    def __init__(self, weights: NDArray[np.float32], centre: NDArray[np.float32]) -> None:
         self._weights = weights
+        self._centre = centre
 
     @classmethod
-    def train(cls, examples: list[tuple[ParsedEmail, str]], *, epochs: int = 1000, rate: float = 4.0) -> StatusModel:
-        x = np.stack([features(message) for message, _ in examples])
-        y = np.zeros((len(examples), len(_LABELS)), dtype=np.float32)
-        for row, (_, label) in enumerate(examples):
+    def train(cls, examples: list[tuple[ParsedEmail, str]]) -> StatusModel:
+        messages = [message for message, _ in examples]
+        words = np.stack([features(message) for message in messages])
+        return cls.fit(words, meaning_of(messages), [label for _, label in examples])
+
+    @classmethod
+    def fit(
+        cls,
+        words: NDArray[np.float32],
+        meanings: NDArray[np.float32],
+        labels: list[str],
+        *,
+        epochs: int = 1000,
+        rate: float = 4.0,
+    ) -> StatusModel:
+        """Trained on rows already computed (`features`, `meaning_of`), so one evaluation can reuse them."""
+        centre = meanings.mean(axis=0)
+        x = np.hstack([words, _centred(meanings, centre)])
+        y = np.zeros((len(labels), len(_LABELS)), dtype=np.float32)
+        for row, label in enumerate(labels):
             y[row, _LABELS.index(label)] = 1.0
         weights = np.zeros((x.shape[1], len(_LABELS)), dtype=np.float32)
-        for _ in range(epochs):  # full-batch gradient descent with a little L2: 165 examples take ~3 s
+        for _ in range(epochs):  # full-batch gradient descent with a little L2: 470 examples take ~2 s
             probabilities = _softmax(x @ weights)
-            weights -= rate * (x.T @ (probabilities - y) / len(examples) + 1e-4 * weights)
-        return cls(weights)
+            weights -= rate * (x.T @ (probabilities - y) / len(labels) + 1e-4 * weights)
+        return cls(weights, centre)
 
     def predict(self, message: ParsedEmail) -> tuple[str, float]:
-        probabilities = _softmax(features(message)[None, :] @ self._weights)[0]
+        row = np.concatenate([features(message), _centred(meaning_of([message]), self._centre)[0]])
+        probabilities = _softmax(row[None, :] @ self._weights)[0]
         best = int(np.argmax(probabilities))
         return _LABELS[best], float(probabilities[best])
+
+
+MEANING_CHARS = 1500  # what an email is about is said early
+
+
+def meaning_of(messages: list[ParsedEmail]) -> NDArray[np.float32]:
+    """Each email's multilingual-e5 embedding (about 30 ms an email on this machine's two cores)."""
+    return packaged_model().embed([_gist(message) for message in messages])
+
+
+def _gist(message: ParsedEmail) -> str:
+    """The subject and the body's lines of more than three words: greetings ("Hi Morgan,") and sign-offs ("Best,
+    Dale") say nothing of the status and pulled every email's meaning towards "a polite note" (leaving them out:
+    91.5% -> 93.2% for the model alone, leaving one set out)."""
+    lines = [line for line in message.text.splitlines() if len(line.split()) > 3]
+    return f"{message.subject}\n" + "\n".join(lines)[:MEANING_CHARS]
+
+
+def _centred(meanings: NDArray[np.float32], centre: NDArray[np.float32]) -> NDArray[np.float32]:
+    shifted = meanings - centre
+    return shifted / np.maximum(np.linalg.norm(shifted, axis=1, keepdims=True), 1e-6)  # type: ignore[no-any-return]
 
 
 def _softmax(logits: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -293,12 +398,7 @@ def trained_model() -> StatusModel:
 
 def classify(message: ParsedEmail, model: StatusModel | None = None) -> EmailAnalysis:
     """The offline analysis of one email."""
-    scores = rule_scores(message)
-    by_rules = max(STATUSES, key=lambda name: scores[name])
-    if scores[by_rules] >= RULES_DECIDE_AT and scores["marketing"] < scores[by_rules]:
-        status, probability = by_rules, scores[by_rules] / (scores[by_rules] + scores["marketing"] + 1.0)
-    else:
-        status, probability = (model or trained_model()).predict(message)
+    status, probability = rules_decision(message) or (model or trained_model()).predict(message)
     if status == NOT_APPLICATION:
         return EmailAnalysis(about_application=False, confidence=round(probability, 2))
     whole = f"{message.subject}\n{message.text}"
@@ -316,6 +416,16 @@ def classify(message: ParsedEmail, model: StatusModel | None = None) -> EmailAna
         next_step=next_step(status, company, deadline, interview_at),
         confidence=round(probability, 2),
     )
+
+
+def rules_decision(message: ParsedEmail) -> tuple[str, float] | None:
+    """The status the phrase rules are sure of, and how sure, or None when the model is to read the email."""
+    scores = rule_scores(message)
+    by_rules, runner_up = sorted(STATUSES, key=lambda name: scores[name], reverse=True)[:2]
+    # Two statuses' phrases tied ("thanks for your question ... the manager is reviewing") is for the model.
+    if scores[by_rules] >= RULES_DECIDE_AT and scores["marketing"] < scores[by_rules] > scores[runner_up]:
+        return by_rules, scores[by_rules] / (scores[by_rules] + scores["marketing"] + 1.0)
+    return None
 
 
 def _score(rules: list[tuple[re.Pattern[str], float]], subject: str, text: str) -> float:

@@ -90,7 +90,7 @@ class EventView(msgspec.Struct, frozen=True, kw_only=True):
     summary: str
     deadline: str | None
     interview_at: str | None
-    provider: str  # which classifier read the email ("offline:rules+softmax-v2"); "manual" / "manual:added" by hand
+    provider: str  # which classifier read the email ("offline:rules+e5-softmax-v3"); "manual" / "manual:added" by hand
     from_email: bool
 
 
