@@ -1,9 +1,10 @@
 """The email sync's throughput end to end: 1,000 emails imported through the API as one .mbox, analysed by the
 email sync workflow's activities (8 at a time) and merged into applications, on the stack as `mocki up` runs it.
 
-The emails are the team's labelled ones, cycled, each with a Message-ID and date of its own. A warm-up import of
-a few emails by another user comes first, so the offline classifier's one-time training (about 3 s at the
-worker's first email) is not counted as throughput.
+The emails are the fresh set the classifier was never trained on (`bench/eval/emails_fresh_7.txt`), cycled, each
+with a Message-ID and date of its own: a user's mail is never the training mail, and the classifier's phrase rules
+and words-only model are surer of the mail they were made from, which skips its slowest step (multilingual-e5).
+A warm-up import of a few emails by another user comes first, so the worker's one-time training is not counted.
 """
 
 from __future__ import annotations
@@ -17,16 +18,22 @@ import httpx
 
 from activities.mail_classifier import read_labelled
 from bench.foundation import fresh_app
-from stack.sample_mail import mbox, redated
+from bench.mail import FRESH
+from stack.sample_mail import mbox, sent_as
 
 EMAILS = 1000
 WARM_UP = 5
 
 
 def mailbox(count: int, offset: int = 0) -> bytes:
-    examples = [email.id for email in read_labelled()]
+    unseen = [email.raw for email in read_labelled(FRESH)]
     start = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
-    return mbox(*(redated(examples[n % len(examples)], start + dt.timedelta(minutes=n + offset)) for n in range(count)))
+    return mbox(
+        *(
+            sent_as(f"bench-{n + offset}", unseen[n % len(unseen)], start + dt.timedelta(minutes=n + offset))
+            for n in range(count)
+        )
+    )
 
 
 async def signed_up(http: httpx.AsyncClient, name: str = "bench") -> tuple[str, dict[str, str]]:
@@ -75,7 +82,7 @@ def run() -> list[tuple[str, str, str]]:
         (
             f"email sync, {EMAILS:,} emails imported -> analysed -> merged",
             f"{EMAILS / merged:,.0f} emails/s",
-            f"{merged:.1f} s end to end, offline classifier, 8 analyses at once; goal >= 50 emails/s",
+            f"{merged:.1f} s end to end, offline classifier, 8 analyses at once, unseen mail; goal >= 50 emails/s",
         ),
         ("  of which the import request", f"{accepted:.1f} s", "parse, seal and store the .mbox"),
         ("  applications made", str(applications), "merged by company + position"),

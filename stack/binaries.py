@@ -38,9 +38,13 @@ LIVEKIT = GoTool("livekit-server", "github.com/livekit/livekit-server/cmd/server
 TOOLS = (TEMPORAL, LIVEKIT)
 
 
+def user_cache() -> Path:
+    """The user's cache folder for mocki, outside any clone, so fresh clones and CI reuse what it holds."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "mocki"
+
+
 def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mocki" / "bin"
+    return user_cache() / "bin"
 
 
 def cached_path(tool: GoTool) -> Path:

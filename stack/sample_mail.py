@@ -35,7 +35,12 @@ def redated(example: str, sent: dt.datetime, replacements: dict[str, str] | None
     for old, new in (replacements or {}).items():
         assert old in text, f"{old!r} is not in {example}"
         text = text.replace(old, new)
-    return _with_message_id(f"{example}-{sent.timestamp():.0f}", _sent_at(text, sent))
+    return sent_as(f"{example}-{sent.timestamp():.0f}", text, sent)
+
+
+def sent_as(message_id: str, text: str, sent: dt.datetime) -> bytes:
+    """A raw message (RFC 5322 text with a Date header) given that Message-ID and date."""
+    return _with_message_id(message_id, _sent_at(text, sent))
 
 
 _MONTHS = [dt.date(2026, month, 1).strftime("%B") for month in range(1, 13)]

@@ -19,6 +19,7 @@ from livekit import api as livekit_api
 from redis.asyncio import Redis
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from activities.mail_classifier import OFFLINE_PROVIDER
 from stack.services import Endpoints, LocalStack, StackError
 from stack.settings import Settings, load_settings
 from stack.supervisor import ProcessSpec, Supervisor, free_port, port_open
@@ -169,7 +170,7 @@ def test_the_demo_runs_an_interview_whose_workflow_stays_visible_as_completed(tm
     # A sample mailbox imported and analysed into applications with their timelines.
     assert "== Mail import: 15 emails imported" in output, output
     assert "Lumen Health - Backend Engineer: offer" in output, output
-    scheduled = r"interview_scheduled .*\[interview \d{4}-\d\d-\d\dT15:00\]  \(offline:rules\+softmax-v2\)"
+    scheduled = r"interview_scheduled .*\[interview \d{4}-\d\d-\d\dT15:00\]  \(" + re.escape(OFFLINE_PROVIDER) + r"\)"
     assert re.search(scheduled, output), output
     assert "3 emails were not about an application" in output, output
     # The todos it made, with their reminders ahead, and the offer's email in the outbox (no Resend key).

@@ -21,6 +21,7 @@ from activities.ingest import DocumentActivities
 from activities.interview import InterviewActivities
 from activities.job_metrics import JobMetrics
 from activities.llm import build_interviewer, llm_breaker
+from activities.mail_classifier import train_in_background
 from activities.mail_delivery import build_delivery
 from activities.mail_llm import build_email_reader
 from activities.postings import PostingActivities
@@ -153,6 +154,7 @@ def _io_activities(
 ) -> list[Callable[..., Any]]:
     delivery = build_delivery(settings)
     mail = MailActivities(vault, build_email_reader(settings))
+    train_in_background()  # the offline reader answers when the model cannot: it must be ready before the first sync
     todos = TodoActivities(delivery, client, settings)
     # Postings are embedded uncached (each once); the roles a profile is made of are short and repeat.
     postings = PostingActivities(embedder)
