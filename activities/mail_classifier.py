@@ -136,6 +136,8 @@ _STATUS_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
         (r"(hacerte|hacerle|tener) una entrevista|(tu|su) disponibilidad", 3),
         (r"invitation à un entretien|vous inviter à un entretien|convier à un entretien|convocation à un entretien", 4),
         (r"vos disponibilités|(organiser|planifier|fixer) un (entretien|échange)", 3),
+        (r"(could|can) you do (any|a|an|one)? ?(morning|afternoon|evening|day)|(let's|let us) get you in", 3),
+        (r"(qué|que) huecos|huecos libres|una videollamada contigo", 3),
         (r"einladung zum (vorstellungs)?gespräch|(zu einem|zum) (vorstellungs|kennenlern)?gespräch einladen", 4),
         (r"(ihre|deine) verfügbarkeit|terminvorschläge|kennenlernen", 2),
     ),
@@ -192,6 +194,7 @@ _STATUS_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
         (r"ofrecerle el puesto|ofrecerte el puesto|oferta de empleo|la oferta formal|^oferta\b|contrato laboral", 5),
         (r"vous proposer le poste|vous offrir le poste|proposition d'embauche|offre d'emploi|promesse d'embauche", 5),
         (r"stellenangebot für sie|vertragsangebot|^zusage|arbeitsvertrag|(stelle|position) [\w ]{0,30}anbieten", 4),
+        (r"(sie|dich) (gerne )?(als [\w -]{1,40} )?einstellen|vous accueillir au poste|souhaitons vous recruter", 4),
     ),
     "referral": _rules(
         (r"referred you|referral (for you|is in|received|done|program)|employee referral|submitted a referral", 5),
@@ -216,6 +219,7 @@ _STATUS_RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
         (r"(you have|you've) left the [\w -]{0,40}process|remove my application", 5),
         (r"pull (myself )?out of the [\w -]{0,40}(process|application|running)", 5),
         (r"retirar mi candidatura|retiro mi candidatura|ha retirado su candidatura|retirada de candidatura", 5),
+        (r"(prefiero|quiero|deseo) no continuar en el proceso|ya no (deseo|quiero) (continuar|seguir)", 5),
         (r"retirer ma candidature|retrait de ma candidature|me désister|désistement", 5),
         (r"bewerbung zurückziehen|zurückgezogen", 5),
     ),
@@ -229,6 +233,8 @@ _MARKETING = _rules(
     (r"we(')?re hiring|is hiring|positions fill fast|top-jobs|nuevas ofertas|neue stellenangebote", 3),
     (r"upload your cv|get matched|coaching|free session|premium|appeared in \d+ searches", 4),
     (r"came across your profile|open to (a quick chat|hearing about|new opportunities)|based on your profile", 4),
+    (r"\bheadhunter\b|working on a [\w -]{0,40}(role|position) with (a|an|one of)", 4),
+    (r"your (stay|reservation|booking) (is )?confirmed|meetup|regístrate gratis|register for free", 4),
 )
 
 
