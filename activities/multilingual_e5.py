@@ -53,6 +53,15 @@ class MultilingualE5:
         return vectors.reshape(len(texts), DIMENSIONS)
 
 
-@functools.cache
+_LOADING = threading.Lock()
+
+
 def packaged_model() -> MultilingualE5:
+    """Loaded once per process (checking the weights' hash takes ~0.2 s); concurrent first callers wait for it."""
+    with _LOADING:
+        return _loaded()
+
+
+@functools.cache
+def _loaded() -> MultilingualE5:
     return MultilingualE5(packaged_weights())
