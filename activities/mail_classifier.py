@@ -319,16 +319,17 @@ class StatusModel:
 
     def predict(self, message: ParsedEmail) -> tuple[str, float]:
         words = features(message)
-        status, probability = _most_likely(words @ self._words_only)
-        if probability >= WORDS_SURE_AT:
-            return status, probability
-        return _most_likely(
+        return self._sure_by_words(words) or _most_likely(
             np.concatenate([words, _centred(meaning_of([message]), self._centre)[0]]) @ self._with_meaning
         )
 
     def reads_meaning(self, message: ParsedEmail) -> bool:
         """Whether `predict` embeds this email (the words-only model is not sure of it)."""
-        return _most_likely(features(message) @ self._words_only)[1] < WORDS_SURE_AT
+        return self._sure_by_words(features(message)) is None
+
+    def _sure_by_words(self, words: NDArray[np.float32]) -> tuple[str, float] | None:
+        status, probability = _most_likely(words @ self._words_only)
+        return (status, probability) if probability >= WORDS_SURE_AT else None
 
 
 WORDS_SURE_AT = 0.4
@@ -415,12 +416,12 @@ def _trained() -> StatusModel:
     examples = [(parse_message(email.raw.encode()), email.status) for email in read_labelled()]
     messages = [message for message, _ in examples]
     words = np.stack([features(message) for message in messages])
-    return StatusModel.fit(words, _examples_meaning(messages), [label for _, label in examples])
+    return StatusModel.fit(words, examples_meaning(messages), [label for _, label in examples])
 
 
 def trained_model() -> StatusModel:
     """Trained once per process from the shipped examples, on first use (about 3 s, 15 s the first time on a
-    machine: see `_examples_meaning`). Concurrent first analyses wait for the one training."""
+    machine: see `examples_meaning`). Concurrent first analyses wait for the one training."""
     with _TRAINING:
         return _trained()
 
@@ -430,7 +431,7 @@ def train_in_background() -> None:
     threading.Thread(target=trained_model, name="mail-model-training", daemon=True).start()
 
 
-def _examples_meaning(messages: list[ParsedEmail]) -> NDArray[np.float32]:
+def examples_meaning(messages: list[ParsedEmail]) -> NDArray[np.float32]:
     """The examples' embeddings, kept in the user's cache under a hash of the model and the texts: embedding all
     588 takes about 15 s on two cores, on every worker's and every test session's start otherwise."""
     texts = [_gist(message) for message in messages]

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from activities.mail_classifier import _examples_meaning
+from activities.mail_classifier import examples_meaning
 from activities.mail_parse import parse_message
 from activities.minilm import ModelWeightsError
 from activities.multilingual_e5 import DIMENSIONS, MultilingualE5, packaged_model
@@ -37,7 +37,7 @@ def test_the_same_news_in_another_language_means_more_alike_than_other_news_in_e
     assert received_en @ received_fr > received_en @ rejected_en
 
 
-def test_the_examples_meanings_are_kept_and_a_damaged_copy_is_made_again(
+def test_theexamples_meanings_are_kept_and_a_damaged_copy_is_made_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
@@ -47,10 +47,10 @@ def test_the_examples_meanings_are_kept_and_a_damaged_copy_is_made_again(
         )
         for n in range(3)
     ]
-    first = _examples_meaning(messages)
+    first = examples_meaning(messages)
     [kept] = list((tmp_path / "mocki" / "mail-model").glob("meanings-*.npy"))
     np.testing.assert_array_equal(np.load(kept), first)
     kept.write_bytes(b"damaged")
-    again = _examples_meaning(messages)
+    again = examples_meaning(messages)
     np.testing.assert_allclose(again, first, atol=1e-6)
     np.testing.assert_array_equal(np.load(kept), again)
