@@ -54,6 +54,15 @@ redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[1], ARGV[3])
 """
 _UNLOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end"
+# One step, so no loader can store its value and release the lock between a reader's miss and its lock attempt
+# (two steps let a burst across processes load twice). Returns {value or nil, generation or nil, 1 if locked}.
+_READ_OR_LOCK = """
+local value = redis.call('GET', KEYS[1])
+local generation = redis.call('GET', KEYS[2])
+if value then return {value, generation, 0} end
+local locked = redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2])
+return {false, generation, locked and 1 or 0}
+"""
 
 
 class TwoLevelCache:
@@ -148,8 +157,11 @@ class TwoLevelCache:
         value_key, generation_key, lock_key = f"cache:{key}", f"cache-gen:{key}", f"cache-lock:{key}"
         token = uuid.uuid4().hex
         try:
-            stored, generation = typing.cast("list[bytes | None]", await self._redis.mget(value_key, generation_key))
-            if stored is None and not await self._redis.set(lock_key, token, nx=True, px=LOCK_MILLISECONDS):
+            stored, generation, locked = typing.cast(
+                "list[Any]",
+                await self._redis.eval(_READ_OR_LOCK, 3, value_key, generation_key, lock_key, token, LOCK_MILLISECONDS),
+            )
+            if stored is None and not locked:
                 stored = await self._wait_for(value_key, lock_key)
             if stored is not None:
                 _reads.add(1, {"cache": read.name, "level": "redis"})

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from redis.asyncio import Redis
@@ -20,6 +21,7 @@ from stack.services import Endpoints
 from stack.settings import Settings
 from stack.supervisor import ProcessSpec, Supervisor, free_port
 from tests.conftest import await_report, isolated_api, service_env, sign_up
+from tests.slow_link import slow_link
 from tests.test_metrics import sample
 from tests.test_rooms_api import answer, wait_for_opening
 
@@ -27,6 +29,7 @@ INTRO = (
     "I'm a backend engineer with five years of Python and Postgres behind payment APIs; lately I led our move to "
     "event-driven billing, which cut reconciliation time in half."
 )
+LINK_DELAY = 0.05  # seconds each way between the far process and Redis
 PROFILE_LOCAL_SECONDS = 5.0  # schema/cached_reads.PROFILE: without invalidation, a process keeps its copy this long
 
 
@@ -244,3 +247,43 @@ async def test_a_reader_cancelled_mid_load_leaves_the_readers_waiting_on_it_to_l
         assert leaving.cancelled()
     finally:
         await redis.aclose()
+
+
+async def test_a_process_far_from_redis_reads_the_value_a_nearby_process_is_loading_instead_of_loading_it_too(
+    endpoints: Endpoints,
+) -> None:
+    """The far process misses while the near one loads; by the time its next command reaches Redis the near one has
+    stored the value and let go of the lock. It must still read that value, not take the free lock and load again
+    (a burst across two API processes once loaded a profile twice this way)."""
+    read = CachedRead("test", local_seconds=60, redis_seconds=60)
+    key = f"test:{uuid.uuid4().hex}"
+    redis_url = urlsplit(endpoints.redis_url)
+    loads: list[str] = []
+    loading = asyncio.Event()
+
+    async def near_load() -> str:
+        loads.append("near")
+        loading.set()
+        await asyncio.sleep(LINK_DELAY * 2)  # over by the time the far process's second command arrives
+        return "value"
+
+    async def far_load() -> str:
+        loads.append("far")
+        return "value"
+
+    async def far_read() -> str:
+        await loading.wait()
+        return await far.get(read, key, str, far_load)
+
+    near_redis = Redis.from_url(endpoints.redis_url)
+    near = TwoLevelCache(near_redis)
+    async with slow_link(redis_url.hostname or "127.0.0.1", redis_url.port or 6379, LINK_DELAY) as port:
+        far_redis = Redis.from_url(f"redis://127.0.0.1:{port}/0")
+        far = TwoLevelCache(far_redis)
+        try:
+            await far_redis.ping()  # connected before the race starts
+            assert await asyncio.gather(near.get(read, key, str, near_load), far_read()) == ["value", "value"]
+            assert loads == ["near"]
+        finally:
+            await far_redis.aclose()
+            await near_redis.aclose()
