@@ -138,8 +138,9 @@ class GmailController(Controller):
             data.window_days,
             owner,
         )
+        changed = await _view(owner)  # as saved: the sync requested next may already have read the window
         await request_sync(state, str(owner))
-        return await _view(owner)
+        return changed
 
     @delete("/", operation_id="disconnectGmail", guards=[limited(WRITES)], status_code=200)
     async def disconnect(self, state: State, request: Request[Principal, None, Any]) -> GmailDisconnected:
