@@ -14,7 +14,7 @@ import hashlib
 import html
 import itertools
 import re
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 
 import msgspec
 
@@ -106,14 +106,26 @@ def _body_text(message: EmailMessage) -> str:
         part = message.get_body(preferencelist=preference)
         if part is None:
             continue
-        try:
-            content = part.get_content()
-        except (LookupError, ValueError):  # an unknown charset: decode what is there
-            payload = part.get_payload(decode=True)
-            content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
-        if not isinstance(content, str):
+        content = _text_of(part)
+        if content is None:
             continue
         if preference == ("html",):
             content = html.unescape(_TAGS.sub(" ", content))
         return "\n".join(" ".join(line.split()) for line in content.splitlines()).strip()
     return ""
+
+
+def _text_of(part: MIMEPart) -> str | None:
+    """A text part's content. Undeclared 8-bit text (no charset, or "us-ascii" over non-ASCII bytes: saved .eml
+    files and old mailers) is read as UTF-8 when it is valid UTF-8, else as Windows-1252, not as "\ufffd"s."""
+    payload = part.get_payload(decode=True)
+    if isinstance(payload, bytes) and part.get_content_charset("us-ascii") in ("us-ascii", "ascii"):
+        try:
+            return payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return payload.decode("cp1252", "replace")
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError):  # an unknown charset: decode what is there
+        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
+    return content if isinstance(content, str) else None

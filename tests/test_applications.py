@@ -194,3 +194,26 @@ async def test_no_one_else_sees_or_changes_your_applications(api: httpx.AsyncCli
     assert (await api.get(url, headers=owner)).json()["archived"] is False
     assert (await api.get("/applications", headers={})).status_code == 401
     assert dt.datetime.fromisoformat(theirs["updated_at"]).tzinfo is not None
+
+
+async def test_mail_saved_without_a_declared_charset_is_read_as_it_was_written(api: httpx.AsyncClient) -> None:
+    """Saved .eml files and old mailers often send 8-bit text with no charset: UTF-8 is read as UTF-8, and anything
+    else as Windows-1252, so "8 décembre" is still a date (read as US-ASCII it became "8 d\ufffd\ufffdcembre")."""
+    auth, _ = await sign_up(api)
+    for company, encoding in (("Lumière", "utf-8"), ("Château", "cp1252")):
+        email = (
+            f"From: Recrutement {company} <recrutement@{encoding}.example>\n"
+            f"Subject: Test technique - Data Analyst\n"
+            f"Date: Tue, 01 Dec 2026 09:00:00 +0000\n"
+            f"Message-ID: <undeclared-{encoding}@mocki.test>\n\n"
+            "Bonjour,\n\nMerci pour votre candidature au poste de Data Analyst. Nous vous invitons à passer notre test "
+            "en ligne avant le 8 décembre 2026.\n\nL'équipe recrutement\n"
+        ).encode(encoding)
+        response = await import_mail(api, auth, email, name=f"{encoding}.eml")
+        assert response.status_code == 202, response.text
+    applications = await synced(api, auth)
+    assert len(applications) == 2
+    for application in applications:
+        timeline = await detail(api, auth, application)
+        assert timeline["status"] == "assessment"
+        assert timeline["events"][0]["deadline"] == "2026-12-08T23:59:00+00:00"
