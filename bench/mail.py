@@ -41,7 +41,7 @@ from activities.mail_llm import OpenAIEmailReader, build_email_reader
 from activities.mail_parse import ParsedEmail, parse_message
 from stack.settings import load_settings
 
-FRESH = Path(__file__).with_name("eval") / "emails_fresh_9.txt"
+FRESH = Path(__file__).with_name("eval") / "emails_fresh_10.txt"
 MODEL_CONCURRENCY = 8  # emails asked of the model at once, as the email sync does
 
 
