@@ -1,7 +1,7 @@
 """The email sync's throughput end to end: 1,000 emails imported through the API as one .mbox, analysed by the
 email sync workflow's activities (8 at a time) and merged into applications, on the stack as `mocki up` runs it.
 
-The emails are the fresh set the classifier was never trained on (`bench/eval/emails_fresh_9.txt`), cycled, each
+The emails are the fresh set the classifier was never trained on (`bench/eval/emails_fresh_10.txt`), cycled, each
 with a Message-ID and date of its own: a user's mail is never the training mail, and the classifier's phrase rules
 and words-only model are surer of the mail they were made from, which skips its slowest step (multilingual-e5).
 A warm-up import of a few emails by another user comes first, so the worker's one-time training is not counted.
