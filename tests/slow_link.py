@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -52,5 +51,4 @@ async def slow_link(host: str, port: int, delay: float) -> AsyncIterator[int]:
         server.close()
         for task in list(pipes):
             task.cancel()
-        with contextlib.suppress(Exception):
-            await asyncio.gather(*pipes, return_exceptions=True)
+        await asyncio.gather(*pipes, return_exceptions=True)
