@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from activities.mail_parse import ParsedEmail
@@ -21,7 +22,10 @@ _BOARDS = re.compile(
 )
 _SENDER_NOISE = re.compile(
     r"\b(careers?|jobs?|recruiting|recruitment|talent( acquisition| community)?|hr|human resources|people( team)?|"
-    r"hiring( team)?|candidate portal|referrals|team|no-?reply|notifications?)\b",
+    r"hiring( team)?|candidate portal|referrals|team|no-?reply|notifications?|"
+    # the same in German, French and Spanish: "Adatum Karriere", "Fabrikam Recrutement", "Hermosa RRHH"
+    r"karriere|personalabteilung|recrutement|carrières|ressources humaines|équipe|rrhh|recursos humanos|empleos?|"
+    r"equipo)\b",
     re.IGNORECASE,
 )
 _NAME_WORD = r"[A-Z][\w'&-]*(?:\.[\w'&-]+)*"  # "Margie's", "Adventure-Works", "Dr.No"; not "Travel."
@@ -41,7 +45,9 @@ _NOT_COMPANIES = re.compile(r"[A-Z]{2,5}|Remote|Hybrid|Onsite|On-site", re.IGNOR
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+    """Letters and digits only, accents taken off: "Lumière" and lumiere.example are the same name."""
+    unaccented = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]", "", unaccented)
 
 
 def _domain_labels(address: str) -> list[str]:

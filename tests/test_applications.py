@@ -198,11 +198,12 @@ async def test_no_one_else_sees_or_changes_your_applications(api: httpx.AsyncCli
 
 async def test_mail_saved_without_a_declared_charset_is_read_as_it_was_written(api: httpx.AsyncClient) -> None:
     """Saved .eml files and old mailers often send 8-bit text with no charset: UTF-8 is read as UTF-8, and anything
-    else as Windows-1252, so "8 décembre" is still a date (read as US-ASCII it became "8 d\ufffd\ufffdcembre")."""
+    else as Windows-1252, so "8 décembre" is still a date (read as US-ASCII it became "8 d\ufffd\ufffdcembre"). The
+    employer is named as it writes itself, without its recruiting team: "Lumière" for recrutement@lumiere."""
     auth, _ = await sign_up(api)
-    for company, encoding in (("Lumière", "utf-8"), ("Château", "cp1252")):
+    for company, domain, encoding in (("Lumière", "lumiere", "utf-8"), ("Verrerie Morel", "verreriemorel", "cp1252")):
         email = (
-            f"From: Recrutement {company} <recrutement@{encoding}.example>\n"
+            f"From: {company} Recrutement <recrutement@{domain}.example>\n"
             f"Subject: Test technique - Data Analyst\n"
             f"Date: Tue, 01 Dec 2026 09:00:00 +0000\n"
             f"Message-ID: <undeclared-{encoding}@mocki.test>\n\n"
@@ -211,9 +212,9 @@ async def test_mail_saved_without_a_declared_charset_is_read_as_it_was_written(a
         ).encode(encoding)
         response = await import_mail(api, auth, email, name=f"{encoding}.eml")
         assert response.status_code == 202, response.text
-    applications = await synced(api, auth)
-    assert len(applications) == 2
-    for application in applications:
+    applications = by_company(await synced(api, auth))
+    assert set(applications) == {"Lumière", "Verrerie Morel"}
+    for application in applications.values():
         timeline = await detail(api, auth, application)
         assert timeline["status"] == "assessment"
         assert timeline["events"][0]["deadline"] == "2026-12-08T23:59:00+00:00"
