@@ -87,9 +87,23 @@ def parse_mailbox(raw: bytes) -> tuple[list[ParsedEmail], list[Unreadable]]:
 
 def _header(message: EmailMessage, name: str) -> str:
     try:
-        return " ".join(str(message.get(name, "")).split())
+        value = str(message.get(name, ""))
     except (ValueError, TypeError, LookupError):  # a malformed encoded word: keep what can be read
-        return " ".join(str(message.get_all(name, [""])[0]).split())
+        value = str(message.get_all(name, [""])[0])
+    if "\ufffd" in value:
+        value = _raw_header_as_windows_1252(message, name) or value
+    return " ".join(value.split())
+
+
+def _raw_header_as_windows_1252(message: EmailMessage, name: str) -> str | None:
+    """A header sent as raw 8-bit text that is not UTF-8 (which the email package tries): read as Windows-1252, as
+    bodies without a charset are."""
+    for key, raw in message.raw_items():
+        text = str(raw)
+        # Raw 8-bit bytes arrive as surrogate escapes; a "\ufffd" without them came from a bad encoded word.
+        if key.lower() == name.lower() and any("\udc80" <= char <= "\udcff" for char in text):
+            return text.encode("ascii", "surrogateescape").decode("cp1252", "replace")
+    return None
 
 
 def _sent_at(message: EmailMessage) -> dt.datetime | None:

@@ -201,7 +201,7 @@ async def test_mail_saved_without_a_declared_charset_is_read_as_it_was_written(a
     else as Windows-1252, so "8 décembre" is still a date (read as US-ASCII it became "8 d\ufffd\ufffdcembre"). The
     employer is named as it writes itself, without its recruiting team: "Lumière" for recrutement@lumiere."""
     auth, _ = await sign_up(api)
-    for company, domain, encoding in (("Lumière", "lumiere", "utf-8"), ("Verrerie Morel", "verreriemorel", "cp1252")):
+    for company, domain, encoding in (("Lumière", "lumiere", "utf-8"), ("Château Morel", "chateaumorel", "cp1252")):
         email = (
             f"From: {company} Recrutement <recrutement@{domain}.example>\n"
             f"Subject: Test technique - Data Analyst\n"
@@ -213,7 +213,7 @@ async def test_mail_saved_without_a_declared_charset_is_read_as_it_was_written(a
         response = await import_mail(api, auth, email, name=f"{encoding}.eml")
         assert response.status_code == 202, response.text
     applications = by_company(await synced(api, auth))
-    assert set(applications) == {"Lumière", "Verrerie Morel"}
+    assert set(applications) == {"Lumière", "Château Morel"}
     for application in applications.values():
         timeline = await detail(api, auth, application)
         assert timeline["status"] == "assessment"
