@@ -277,13 +277,15 @@ async def test_a_process_far_from_redis_reads_the_value_a_nearby_process_is_load
 
     near_redis = Redis.from_url(endpoints.redis_url)
     near = TwoLevelCache(near_redis)
-    async with slow_link(redis_url.hostname or "127.0.0.1", redis_url.port or 6379, LINK_DELAY) as port:
-        far_redis = Redis.from_url(f"redis://127.0.0.1:{port}/0")
-        far = TwoLevelCache(far_redis)
-        try:
-            await far_redis.ping()  # connected before the race starts
-            assert await asyncio.gather(near.get(read, key, str, near_load), far_read()) == ["value", "value"]
-            assert loads == ["near"]
-        finally:
-            await far_redis.aclose()
-            await near_redis.aclose()
+    try:
+        async with slow_link(redis_url.hostname or "127.0.0.1", redis_url.port or 6379, LINK_DELAY) as port:
+            far_redis = Redis.from_url(f"redis://127.0.0.1:{port}/0")
+            far = TwoLevelCache(far_redis)
+            try:
+                await far_redis.ping()  # connected before the race starts
+                assert await asyncio.gather(near.get(read, key, str, near_load), far_read()) == ["value", "value"]
+                assert loads == ["near"]
+            finally:
+                await far_redis.aclose()
+    finally:
+        await near_redis.aclose()

@@ -37,7 +37,7 @@ def test_the_same_news_in_another_language_means_more_alike_than_other_news_in_e
     assert received_en @ received_fr > received_en @ rejected_en
 
 
-def test_theexamples_meanings_are_kept_and_a_damaged_copy_is_made_again(
+def test_the_examples_meanings_are_kept_and_a_damaged_copy_is_made_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
