@@ -91,18 +91,17 @@ def _header(message: EmailMessage, name: str) -> str:
     except (ValueError, TypeError, LookupError):  # a malformed encoded word: keep what can be read
         value = str(message.get_all(name, [""])[0])
     if "\ufffd" in value:
-        value = _raw_header_as_windows_1252(message, name) or value
+        value = _raw_header(message, name) or value
     return " ".join(value.split())
 
 
-def _raw_header_as_windows_1252(message: EmailMessage, name: str) -> str | None:
-    """A header sent as raw 8-bit text that is not UTF-8 (which the email package tries): read as Windows-1252, as
-    bodies without a charset are."""
+def _raw_header(message: EmailMessage, name: str) -> str | None:
+    """A header sent as raw 8-bit text the email package could not read (it tries UTF-8), read as such bodies are."""
     for key, raw in message.raw_items():
         text = str(raw)
         # Raw 8-bit bytes arrive as surrogate escapes; a "\ufffd" without them came from a bad encoded word.
         if key.lower() == name.lower() and any("\udc80" <= char <= "\udcff" for char in text):
-            return text.encode("ascii", "surrogateescape").decode("cp1252", "replace")
+            return _undeclared_text(text.encode("ascii", "surrogateescape"))
     return None
 
 
@@ -134,12 +133,17 @@ def _text_of(part: MIMEPart) -> str | None:
     files and old mailers) is read as UTF-8 when it is valid UTF-8, else as Windows-1252, not as "\ufffd"s."""
     payload = part.get_payload(decode=True)
     if isinstance(payload, bytes) and part.get_content_charset("us-ascii") in ("us-ascii", "ascii"):
-        try:
-            return payload.decode("utf-8")
-        except UnicodeDecodeError:
-            return payload.decode("cp1252", "replace")
+        return _undeclared_text(payload)
     try:
         content = part.get_content()
     except (LookupError, ValueError):  # an unknown charset: decode what is there
         content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
     return content if isinstance(content, str) else None
+
+
+def _undeclared_text(raw: bytes) -> str:
+    """8-bit text whose charset is not said: UTF-8 when it is valid UTF-8 (most such mail), else Windows-1252."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", "replace")
