@@ -381,9 +381,15 @@ async def test_a_page_still_loading_does_not_draw_over_the_next_one(api: httpx.A
         await page.goto(f"{api.base_url}/app")
         await page.get_by_role("link", name="Question bank").click()  # while the dashboard is still loading
         await expect(page.get_by_role("heading", name="Question bank")).to_be_visible()
+        await page.get_by_label("Stage").select_option("coding")
+        await page.get_by_role("button", name="Filter").click()  # still before the dashboard's rooms arrive
+        await expect(page.get_by_role("link", name="code-two-sum")).to_be_visible()
         await asyncio.sleep(3)  # the dashboard's rooms have arrived by now
         await expect(page.get_by_role("heading", name="Question bank")).to_be_visible()
-        await page.get_by_role("button", name="Filter").click()
+        await expect(page.get_by_role("link", name="intro-1")).to_be_hidden()  # the bank is still filtered
+        await expect(page.get_by_label("Stage")).to_have_value("coding")
+        await page.go_back()  # the filter was a step of its own
+        await expect(page.get_by_role("link", name="intro-1")).to_be_visible()
         await browser.close()
 
 

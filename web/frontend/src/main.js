@@ -13,7 +13,7 @@ const ROUTES = [
   [/^#\/report\/([0-9a-f-]{36})$/, (id) => reportView(id)],
   [/^#\/dashboard$/, () => dashboardView()],
   [/^#\/applications\/([0-9a-f-]{36})$/, (id) => applicationView(id)],
-  [/^#\/questions$/, () => questionsView()],
+  [/^#\/questions(?:\?(.*))?$/, (query) => questionsView(Object.fromEntries(new URLSearchParams(query || "")))],
   [/^#\/questions\/([a-z0-9-]{3,60})$/, (id) => questionView(id, role())],
 ];
 

@@ -25,7 +25,7 @@ export async function questionsView(filters = {}) {
       h("td", {}, [q.yours ? "yours" : q.source, q.shared ? null : "only your rooms", q.retired ? "retired" : null].filter(Boolean).join(" · ")),
     ),
   );
-  const more = (offset) => () => questionsView({ ...filters, offset });
+  const more = (offset) => () => filterBank({ ...filters, offset });
   show(
     h("h1", {}, "Question bank"),
     h(
@@ -35,7 +35,7 @@ export async function questionsView(filters = {}) {
         "aria-label": "Filter questions",
         onsubmit: (event) => {
           event.preventDefault();
-          questionsView({ stage: stage.value, status: status.value, text: text.value.trim() });
+          filterBank({ stage: stage.value, status: status.value, text: text.value.trim() });
         },
       },
       h("p", {}, h("label", { for: "bank-stage" }, "Stage"), stage),
@@ -56,6 +56,15 @@ export async function questionsView(filters = {}) {
       page.offset + page.items.length < page.total ? h("button", { type: "button", onclick: more(page.offset + PAGE) }, "Next") : null,
     ),
   );
+}
+
+// The filters live in the address: the route draws them, so a view still loading from before cannot draw the bank
+// over them unfiltered, and the back button and a shared link keep them.
+function filterBank(filters) {
+  const query = new URLSearchParams(Object.entries(filters).filter(([, value]) => value)).toString();
+  const target = `#/questions${query ? `?${query}` : ""}`;
+  if (location.hash === target) questionsView(filters);
+  else location.hash = target;
 }
 
 // Key points as lines of "name: cue, cue"; tests as JSON (their args and expected values are JSON anyway).
