@@ -18,11 +18,11 @@ from temporalio import activity
 
 from activities.mail_classifier import EmailAnalysis
 from activities.mail_fields import same_company
-from activities.mail_llm import EmailReader
+from activities.mail_llm import MODEL_FAILURES, EmailReader
 from activities.mail_parse import ParsedEmail
 from activities.todos import notify_status, todos_from_event
 from activities.vault import Vault, decode_wrapped, encode_wrapped, open_sealed, seal
-from schema.applications import ALWAYS_APPLIES, PROGRESS, MessageRef, Pending, SyncInput
+from schema.applications import ALWAYS_APPLIES, PROGRESS, MessageBatch, MessageRef, Pending, SyncInput
 from schema.tables import Application, ApplicationEvent, MailMessage
 
 SEALED_PURPOSE = "message"
@@ -93,26 +93,48 @@ class MailActivities:
         )
 
     @activity.defn
+    async def analyse_messages(self, request: MessageBatch) -> int:
+        """Analyses a batch of messages one after another, each written as soon as it is read, so a retry goes on
+        where the last attempt stopped; returns how many are about an application. A batch per activity keeps a
+        sync of thousands of messages fast and its history short (see workflows/email_sync.py).
+
+        A message the model fails on does not stop the others: the attempt fails at the end and the next one asks
+        again for those left, so each message has the model's every attempt to itself, as it had alone."""
+        about, failed = 0, []
+        for done, message in enumerate(request.messages):
+            try:
+                about += await self._analyse(message, skip_analysed=True)
+            except MODEL_FAILURES as error:
+                failed.append(error)
+            activity.heartbeat(done + 1)
+        if failed:
+            raise failed[0]
+        return about
+
+    @activity.defn
     async def analyse_message(self, request: MessageRef) -> bool:
+        """One message, rewritten if analysed before: what syncs recorded before batches still schedule."""
+        return await self._analyse(request.message, skip_analysed=False)
+
+    async def _analyse(self, message_id: str, *, skip_analysed: bool) -> bool:
         """Reads the sealed message and writes its analysis; returns whether it is about an application."""
-        row = (
-            await MailMessage.select(MailMessage.wrapped_key, MailMessage.sealed)
-            .where(MailMessage.id == uuid.UUID(request.message))
-            .first()
+        found = MailMessage.select(MailMessage.wrapped_key, MailMessage.sealed, MailMessage.analysis).where(
+            MailMessage.id == uuid.UUID(message_id)
         )
+        row = await found.first()
         if row is None:  # deleted meanwhile
             return False
-        key = self._vault.unwrap(decode_wrapped(row["wrapped_key"]), request.message)
-        message = msgspec.json.decode(
-            open_sealed(key, row["sealed"], request.message, SEALED_PURPOSE), type=ParsedEmail
-        )
+        if skip_analysed and row["analysis"] is not None:
+            return msgspec.json.decode(jsonb_bytes(row["analysis"]), type=EmailAnalysis).about_application
+        key = self._vault.unwrap(decode_wrapped(row["wrapped_key"]), message_id)
+        message = msgspec.json.decode(open_sealed(key, row["sealed"], message_id, SEALED_PURPOSE), type=ParsedEmail)
         analysis = await self._reader.analyse(message, attempt=activity.info().attempt)
         await MailMessage.update(
             {
                 MailMessage.analysis: msgspec.json.encode(analysis).decode(),
                 MailMessage.analysed_at: dt.datetime.now(dt.UTC),
             }
-        ).where(MailMessage.id == uuid.UUID(request.message))
+        ).where(MailMessage.id == uuid.UUID(message_id))
         return analysis.about_application
 
     @activity.defn

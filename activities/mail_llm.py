@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 MAX_EMAIL_CHARS = 6000  # of the body sent to the model: what a job email says is at its top
 # Attempts of the analysing activity that ask the model; the next is read offline rather than left unread.
 MODEL_ATTEMPTS = 3
+# What a reader raises for Temporal to try the email again (short of MODEL_ATTEMPTS).
+MODEL_FAILURES = (APIError, InvalidModelOutput)
 
 SYSTEM_PROMPT = f"""You read one email from a job seeker's mailbox and say whether it is about one of their job
 applications, and if so: the company, the position, the application's status, any deadline for something the job
@@ -89,7 +91,7 @@ class OpenAIEmailReader:
             return await self._ask(message)
         except AuthenticationError:
             log.warning("%s rejected the API key: this email is read by the offline classifier", self.provider)
-        except (APIError, InvalidModelOutput) as error:
+        except MODEL_FAILURES as error:
             if attempt < MODEL_ATTEMPTS:
                 raise  # Temporal tries again
             log.warning("%s failed %d times (%s): read by the offline classifier", self.provider, attempt, error)

@@ -47,6 +47,10 @@ class MessageRef(msgspec.Struct, frozen=True, kw_only=True):
     message: str  # mail_message.id
 
 
+class MessageBatch(msgspec.Struct, frozen=True, kw_only=True):
+    messages: list[str]  # mail_message.id, analysed in this order
+
+
 class Pending(msgspec.Struct, frozen=True, kw_only=True):
     to_analyse: list[str]
     to_apply: list[str]  # analysed, not yet merged into applications, oldest email first

@@ -20,7 +20,7 @@ from activities.mail_classifier import OFFLINE_PROVIDER
 from activities.mail_llm import MAIL_SCHEMA, MODEL_ATTEMPTS, OpenAIEmailReader, build_email_reader
 from activities.mail_parse import parse_message
 from activities.question_bank import QuestionBank
-from stack.sample_mail import EXAMPLE_MESSAGES, mbox, redated
+from stack.sample_mail import EXAMPLE_MESSAGES, SAMPLE_MAILBOX, mbox, redated
 from stack.services import Endpoints
 from stack.settings import Settings, load_settings
 from tests.conftest import isolated_api, sign_up
@@ -135,3 +135,27 @@ async def test_an_imported_email_read_by_the_model_shows_the_model_on_the_timeli
     assert (event["status"], event["provider"]) == ("interview_scheduled", "openai:gpt-test")
     assert event["interview_at"] == "2026-12-10T14:00:00+00:00"
     assert sum(1 for kind, _ in behaviour.requests if kind == "chat") == 1
+
+
+async def test_emails_read_in_one_batch_each_have_the_model_s_every_attempt(
+    model_api: httpx.AsyncClient, behaviour: Behaviour
+) -> None:
+    # Fifteen emails go two to an activity: the oldest two share one. The model fails on the first once and on the
+    # second twice: both are asked again until it answers, neither is left to the offline classifier.
+    auth, _ = await sign_up(model_api)
+    behaviour.chat_content = SCHEDULED
+    behaviour.chat_failures = {"Subject: Application received: Backend Engineer": 1, "Subject: Re: Backend Engineer": 2}
+    now = dt.datetime.now(dt.UTC)
+    oldest_first = [
+        redated(example, now - dt.timedelta(hours=len(SAMPLE_MAILBOX) - n)) for n, example in enumerate(SAMPLE_MAILBOX)
+    ]
+    assert (await import_mail(model_api, auth, mbox(*oldest_first))).status_code == 202
+    lumen = by_company(await synced(model_api, auth))["Lumen Health"]
+    events = (await detail(model_api, auth, lumen))["events"]
+    assert len(events) == len(SAMPLE_MAILBOX)
+    assert {event["provider"] for event in events} == {"openai:gpt-test"}
+    assert sum(1 for kind, _ in behaviour.requests if kind == "chat") == len(SAMPLE_MAILBOX) + 3
+    assert behaviour.chat_failures == {
+        "Subject: Application received: Backend Engineer": 0,
+        "Subject: Re: Backend Engineer": 0,
+    }

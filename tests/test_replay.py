@@ -11,7 +11,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from stack.sample_documents import RESUME, pdf
-from stack.sample_mail import LUMEN, NOT_ABOUT_APPLICATIONS, mbox
+from stack.sample_mail import CONTOSO, LUMEN, NOT_ABOUT_APPLICATIONS, mbox
 from stack.settings import Settings
 from stack.temporal import DATA_CONVERTER
 from tests.conftest import sign_up
@@ -66,15 +66,17 @@ async def test_a_fresh_ingest_history_replays(api: httpx.AsyncClient, temporal: 
 
 
 # An import's email sync (email_sync_history below); record it again only for a deliberate, versioned change.
-# email_sync.json was recorded before todos and notifications (the workflow's patch) and must keep replaying.
+# email_sync.json was recorded before todos and notifications (the workflow's patch) and must keep replaying;
+# email_sync_batches.json is the first recorded with analyses in batches.
 EMAIL_SYNC_HISTORY = Path(__file__).with_name("histories") / "email_sync.json"
 EMAIL_SYNC_TODOS_HISTORY = Path(__file__).with_name("histories") / "email_sync_todos.json"
+EMAIL_SYNC_BATCHES_HISTORY = Path(__file__).with_name("histories") / "email_sync_batches.json"
 REMINDER_HISTORY = Path(__file__).with_name("histories") / "reminder.json"
 
 
 async def email_sync_history(api: httpx.AsyncClient, temporal: Client) -> WorkflowHistory:
     auth, _ = await sign_up(api)
-    report = (await import_mail(api, auth, mbox(*LUMEN, *NOT_ABOUT_APPLICATIONS))).json()
+    report = (await import_mail(api, auth, mbox(*LUMEN, *CONTOSO, *NOT_ABOUT_APPLICATIONS))).json()
     await synced(api, auth)
     handle = temporal.get_workflow_handle(report["workflow_id"])
     await handle.result()
@@ -93,6 +95,13 @@ async def test_the_recorded_email_sync_history_with_todos_replays() -> None:
     scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events]
     scheduled = [name for name in scheduled if name]  # other events have none
     assert scheduled[-3:] == ["follow_up_todos", "schedule_reminders", "deliver_notifications"]
+    await Replayer(workflows=[EmailSyncWorkflow], data_converter=DATA_CONVERTER).replay_workflow(history)
+
+
+async def test_the_recorded_email_sync_history_in_batches_replays() -> None:
+    history = WorkflowHistory.from_json("recorded-email-sync-batches", EMAIL_SYNC_BATCHES_HISTORY.read_text())
+    scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events]
+    assert scheduled.count("analyse_messages") == 6 and "analyse_message" not in scheduled  # 12 emails, 2 a batch
     await Replayer(workflows=[EmailSyncWorkflow], data_converter=DATA_CONVERTER).replay_workflow(history)
 
 

@@ -1,7 +1,7 @@
 """One EmailSyncWorkflow per user (id `email-sync-{user}`): fetch the new mail of a connected Gmail and IMAP
-account, analyse every message not yet analysed, a bounded number at once, then merge them into applications,
-oldest first; repeat while new mail has arrived. Then the todos the mail called for get their reminders, silent
-applications a follow-up, and status changes their email.
+account, analyse every message not yet analysed (in batches, a bounded number of batches at once), then merge them
+into applications, oldest first; repeat while new mail has arrived. Then the todos the mail called for get their
+reminders, silent applications a follow-up, and status changes their email.
 
 Started by an import or `POST /applications/sync` through the `requested` update (with start): a request while one
 runs joins it (the id is the user's) and makes it look again before it ends, so mail stored just before the request
@@ -11,7 +11,7 @@ is never left behind, and two syncs never analyse or merge the same message twic
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.imap import ImapActivities
     from activities.sync_requests import SyncRequests
     from activities.todos import TodoActivities
-    from schema.applications import MessageRef, SyncInput, SyncResult
+    from schema.applications import MessageBatch, MessageRef, SyncInput, SyncResult
     from schema.mailboxes import MailboxFetch
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2, maximum_attempts=5)
@@ -40,6 +40,10 @@ TODOS_AND_NOTIFICATIONS = "todos-and-notifications"
 SLIDING_ANALYSES = "sliding-analyses"
 # Likewise syncs recorded before mailboxes (Gmail, IMAP) were fetched.
 MAILBOXES = "mailboxes"
+# And syncs recorded while each message had an activity of its own: at a thousand messages, Temporal's work per
+# activity cost more than reading the mail (bench/mail_sync.py), and the history grew by three events a message.
+ANALYSIS_BATCHES = "analysis-batches"
+MOST_PER_BATCH = 25  # the offline reader takes ~1 s for these, a language model (one call at a time) ~30 s
 # A mailbox down for all of these attempts: this sync goes on with the mail already stored; the next tries again.
 MAILBOX_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2, maximum_attempts=3)
 MAILBOX_TIMEOUT = timedelta(minutes=30)  # a first sync reads up to 2,000 messages, heartbeating each
@@ -78,7 +82,9 @@ class EmailSyncWorkflow:
                 if self._requests == requests_seen:
                     break
                 continue  # asked again meanwhile: that mail must not wait for the next sync
-            if workflow.patched(SLIDING_ANALYSES):
+            if workflow.patched(ANALYSIS_BATCHES):
+                await self._analyse_in_batches(pending.to_analyse, request.concurrency)
+            elif workflow.patched(SLIDING_ANALYSES):
                 await self._analyse(pending.to_analyse, request.concurrency)
             else:  # as recorded before: batches, each waiting for its slowest
                 for start in range(0, len(pending.to_analyse), request.concurrency):
@@ -98,17 +104,26 @@ class EmailSyncWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return SyncResult(analysed=analysed, applied=applied, applications=applications)
 
+    async def _analyse_in_batches(self, messages: list[str], concurrency: int) -> None:
+        """Every message analysed, in batches of at most MOST_PER_BATCH, `concurrency` batches at a time. A few
+        messages are spread one or two a batch, so they are read `concurrency` at once as before batches."""
+        size = min(MOST_PER_BATCH, max(1, -(-len(messages) // concurrency)))
+        batches = [messages[start : start + size] for start in range(0, len(messages), size)]
+        await _bounded([self._analyse_batch(batch) for batch in batches], concurrency)
+
+    async def _analyse_batch(self, messages: list[str]) -> None:
+        await workflow.execute_activity_method(
+            MailActivities.analyse_messages,
+            MessageBatch(messages=messages),
+            start_to_close_timeout=STEP_TIMEOUT * len(messages),  # each message as long as it had on its own
+            heartbeat_timeout=STEP_TIMEOUT,  # beaten after each message
+            retry_policy=RETRY,
+            task_queue=queue("io"),
+        )
+
     async def _analyse(self, messages: list[str], concurrency: int) -> None:
         """Every message analysed, `concurrency` at a time: each one done makes room for the next."""
-        in_flight: set[asyncio.Task[None]] = set()
-        started = []
-        for message in messages:
-            await workflow.wait_condition(lambda: len(in_flight) < concurrency)
-            task = asyncio.create_task(self._analyse_one(message))
-            in_flight.add(task)
-            task.add_done_callback(in_flight.discard)
-            started.append(task)
-        await asyncio.gather(*started)
+        await _bounded([self._analyse_one(message) for message in messages], concurrency)
 
     async def _analyse_one(self, message: str) -> None:
         await workflow.execute_activity_method(
@@ -153,6 +168,19 @@ class EmailSyncWorkflow:
         """Asks the sync to take in everything stored so far; returns how many requests it has had."""
         self._requests += 1
         return self._requests
+
+
+async def _bounded(steps: list[Coroutine[Any, Any, None]], concurrency: int) -> None:
+    """Runs the steps in order, `concurrency` at a time: each one done makes room for the next."""
+    in_flight: set[asyncio.Task[None]] = set()
+    started = []
+    for step in steps:
+        await workflow.wait_condition(lambda: len(in_flight) < concurrency)
+        task = asyncio.create_task(step)
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+        started.append(task)
+    await asyncio.gather(*started)
 
 
 @workflow.defn

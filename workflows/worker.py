@@ -167,7 +167,8 @@ def _io_activities(
         GmailActivities(vault, settings).fetch_gmail,
         ImapActivities(vault).fetch_imap,
         mail.pending_messages,
-        mail.analyse_message,
+        mail.analyse_messages,
+        mail.analyse_message,  # still scheduled by syncs that began before batches
         mail.apply_analyses,
         todos.follow_up_todos,
         todos.schedule_reminders,

@@ -26,6 +26,8 @@ from tests.standins import served
 class Behaviour:
     chat_content: str = '{"acknowledgement": "Thanks.", "covered": [], "score": 0, "feedback": "", "follow_up": ""}'
     status: int = 200  # anything else: every call answers with this status and an OpenAI-style error
+    # A flaky provider: a chat request whose messages contain a key here fails with 500 this many times first.
+    chat_failures: dict[str, int] = field(default_factory=dict)
     chat_delay_seconds: float = 0.0  # a slow provider: chat completions answer this late
     # A model that stops to think mid-reply: a streamed completion pauses this long before `chat_pause_before`.
     chat_pause_before: str = ""
@@ -65,6 +67,11 @@ def build_app(behaviour: Behaviour) -> web.Application:
         await asyncio.sleep(behaviour.chat_delay_seconds)
         if behaviour.status != 200:
             return _error(behaviour.status)
+        said = json.dumps(body["messages"])
+        for key, left in behaviour.chat_failures.items():
+            if left and key in said:
+                behaviour.chat_failures[key] = left - 1
+                return _error(500)
         head = {"id": "chatcmpl-standin", "created": int(time.time()), "model": body["model"]}
         if not body.get("stream"):
             message = {"role": "assistant", "content": behaviour.chat_content}
