@@ -131,24 +131,53 @@ def _initials(name: str) -> str:
 _ROLE_NOUNS = (
     r"Engineer|Developer|Designer|Analyst|Manager|Scientist|Architect|Trainer|Instructor|Technician|Planner|"
     r"Actuary|Editor|Lead|Researcher|Copywriter|Librarian|Assistant|Underwriter|Sommelier|Consultant|"
-    r"Administrator|Specialist|Director|Officer|Coordinator|Recruiter|Accountant|Intern|Writer|Tester"
+    r"Administrator|Specialist|Director|Officer|Coordinator|Recruiter|Accountant|Intern|Writer|Tester|"
+    r"Producer|Associate|Supervisor|Scheduler|Handler|Adjuster|Broker|Steward|Buyer|Colorist|Paralegal|"
+    r"Representative|Programmer|Controller|Bookseller|Leader|Hand|Clerk|Agent|Advisor|Auditor|Operator|"
+    # German titles are one word, the role last: "Projektingenieur", "Backend-Entwicklerin", "Lagerleiter"
+    r"(?=[A-ZÄÖÜ])[\w-]*?(?i:entwickler|ingenieur|leiter|berater|referent|disponent|techniker|kaufmann|kauffrau|"
+    r"sachbearbeiter|praktikant|werkstudent)(?:in)?"
 )
 _TITLE = re.compile(rf"\b((?:(?:[A-Z]|i[A-Z])[\w+#/.-]*[ \t]+){{0,4}}(?:{_ROLE_NOUNS})(?:[ \t]+(?:I{{1,3}}|IV|V))?)\b")
+# Spanish and French titles start with the role and go on in lower case: "Agente de viajes", "Chef de projet
+# digital", "Responsable e-commerce", "Diseñador UX". A last lower-case word only at the end of a phrase, so "poste
+# de Responsable de boutique et l'étudie" stops at "boutique".
+_ROMANCE_TITLE = re.compile(
+    r"\b((?:Diseñador|Desarrollador|Coordinador|Programador|Vendedor|Consultor|Director)a?|Ingenier[oa]|Agente|"
+    r"Analista|Técnic[oa]|Gerente|Jef[ea]|Responsable|Chargée?|Chef|Assistante?|Développeu(?:r|se)|Ingénieure?|"
+    r"Conseill(?:er|ère)|Vendeu(?:r|se)|Directeur|Directrice)"
+    r"((?:[ \t](?:de|du|des|del|de la|d')[ \t]?[\w-]+|[ \t][A-Z][\w-]*|[ \t][a-z]+-[a-z]+)*"
+    r"(?:[ \t][a-zà-ÿ]+(?=[.,;:!?)]|$))?)",
+    re.MULTILINE,
+)
+# Words before a title that are not part of it: "Application received: Backend Engineer", "Ihre Bewerbung QA
+# Analyst", "Candidature Assistant de production".
+_BEFORE_TITLE = re.compile(
+    r"^(?:(?:Application|Interview|Offer|Status|Update|Invitation|Confirmed|Your|Ihre|Bewerbung|Empfehlung|Zusage|"
+    r"Angebot|Stelle|Position|Candidature|Candidatura|Poste|Puesto)\s+)+"
+)
 
 
 def position_of(subject: str, text: str) -> str | None:
-    """The job title: the first title-cased phrase ending in a role noun, in the subject, then the text."""
+    """The job title: the first title-cased phrase ending in a role noun, or Spanish or French role and its
+    complement, in the subject, then the text; of two starting at the same word, the longer."""
     for source in (subject, text):
-        for match in _TITLE.finditer(source):
-            words = match.group(1).split()
-            while words and (words[0] in _GENERIC or (words[0] in ("Senior", "Next") and len(words) == 1)):
-                words = words[1:]
-            # "Application received: Backend Engineer" / "Confirmed: Technical interview - Backend Engineer"
-            title = " ".join(words)
-            title = re.sub(r"^(?:Application|Interview|Offer|Status|Update|Invitation|Confirmed|Your)\s+", "", title)
-            if title:
-                return title
+        found = [title for title in _titles(source) if title[2]]
+        if found:
+            return min(found, key=lambda title: (title[0], -title[1]))[2]
     return None
+
+
+def _titles(source: str) -> Iterable[tuple[int, int, str]]:
+    """(where it starts, how long, the title) of each candidate title in `source`."""
+    for match in _TITLE.finditer(source):
+        words = match.group(1).split()
+        while words and (words[0] in _GENERIC or (words[0] in ("Senior", "Next") and len(words) == 1)):
+            words = words[1:]
+        title = _BEFORE_TITLE.sub("", " ".join(words))
+        yield match.end(1) - len(title), len(title), title
+    for match in _ROMANCE_TITLE.finditer(source):
+        yield match.start(1), len(match.group(0)), match.group(0).strip()
 
 
 # ---- dates ------------------------------------------------------------------------------------------------------

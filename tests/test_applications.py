@@ -218,3 +218,17 @@ async def test_mail_saved_without_a_declared_charset_is_read_as_it_was_written(a
         timeline = await detail(api, auth, application)
         assert timeline["status"] == "assessment"
         assert timeline["events"][0]["deadline"] == "2026-12-08T23:59:00+00:00"
+
+
+async def test_job_titles_are_read_from_german_spanish_and_french_mail(api: httpx.AsyncClient) -> None:
+    # A German title is one word, the role last; a Spanish or French one starts with the role and goes on in lower
+    # case. Read with the English title pattern alone, none of these had a position.
+    auth, _ = await sign_up(api)
+    assert (await import_mail(api, auth, mbox("t004", "v004", "v008", "t039"))).status_code == 202
+    positions = {application["company"]: application["position"] for application in await synced(api, auth)}
+    assert positions == {
+        "Lindenhof Maschinenbau": "Projektingenieur",  # "Ihre Bewerbung als Projektingenieur"
+        "Hermosa Viajes": "Agente de viajes",  # "Tu candidatura a Agente de viajes"
+        "Boulangerie Dufour": "Responsable de boutique",  # "le poste de Responsable de boutique et l'étudie"
+        "Maison Berthier": "Chef de projet digital",  # "au poste de Chef de projet digital."
+    }
