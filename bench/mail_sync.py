@@ -5,7 +5,8 @@ the stack as `mocki up` runs it.
 The emails are the fresh set the classifier was never trained on (`bench/eval/emails_fresh_10.txt`), cycled, each
 with a Message-ID and date of its own: a user's mail is never the training mail, and the classifier's phrase rules
 and words-only model are surer of the mail they were made from, which skips its slowest step (multilingual-e5).
-A warm-up import of a few emails by another user comes first, so the worker's one-time training is not counted.
+A warm-up import of a few emails by another user comes first, so the worker's one-time training is not counted; then
+three users import the 1,000 emails one after another, and the median run is reported with the range.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from stack.sample_mail import mbox, sent_as
 from workflows.email_sync import MOST_PER_BATCH
 
 EMAILS = 1000
+RUNS = 3  # each a new user's import on the same stack: on a shared 2-core machine one run varies by +/- 15%
 WARM_UP = 5
 
 
@@ -71,21 +73,24 @@ async def _import_and_wait(http: httpx.AsyncClient, content: bytes) -> tuple[flo
     return accepted - started, merged - started, applications
 
 
-async def _run(api_url: str) -> tuple[float, float, int]:
+async def _run(api_url: str) -> list[tuple[float, float, int]]:
     async with httpx.AsyncClient(base_url=api_url, timeout=120) as http:
         await _import_and_wait(http, mailbox(WARM_UP, offset=10**6))
-        return await _import_and_wait(http, mailbox(EMAILS))
+        return [await _import_and_wait(http, mailbox(EMAILS)) for _ in range(RUNS)]
 
 
 def run() -> list[tuple[str, str, str]]:
     with fresh_app() as (_settings, _endpoints, api_url):
-        accepted, merged, applications = asyncio.run(_run(api_url))
+        runs = sorted(asyncio.run(_run(api_url)), key=lambda measured: measured[1])
+    accepted, merged, applications = runs[len(runs) // 2]  # the median run
+    slowest, fastest = runs[-1][1], runs[0][1]
     return [
         (
             f"email sync, {EMAILS:,} emails imported -> analysed -> merged",
             f"{EMAILS / merged:,.0f} emails/s",
-            f"{merged:.1f} s end to end, offline classifier, {ANALYSES_AT_ONCE} batches of up to "
-            f"{MOST_PER_BATCH} at once, unseen mail; goal >= 50 emails/s",
+            f"median of {RUNS} runs ({EMAILS / slowest:,.0f}-{EMAILS / fastest:,.0f}), {merged:.1f} s end to end, "
+            f"offline classifier, {ANALYSES_AT_ONCE} batches of up to {MOST_PER_BATCH} at once, unseen mail; "
+            "goal >= 50 emails/s",
         ),
         ("  of which the import request", f"{accepted:.1f} s", "parse, seal and store the .mbox"),
         ("  applications made", str(applications), "merged by company + position"),
