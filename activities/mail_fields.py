@@ -143,11 +143,11 @@ _TITLE = re.compile(rf"\b((?:(?:[A-Z]|i[A-Z])[\w+#/.-]*[ \t]+){{0,4}}(?:{_ROLE_N
 # digital", "Responsable e-commerce", "Diseñador UX". A last lower-case word only at the end of a phrase, so "poste
 # de Responsable de boutique et l'étudie" stops at "boutique".
 _ROMANCE_TITLE = re.compile(
-    r"\b((?:Diseñador|Desarrollador|Coordinador|Programador|Vendedor|Consultor|Director)a?|Ingenier[oa]|Agente|"
+    r"\b(?:(?:Diseñador|Desarrollador|Coordinador|Programador|Vendedor|Consultor|Director)a?|Ingenier[oa]|Agente|"
     r"Analista|Técnic[oa]|Gerente|Jef[ea]|Responsable|Chargée?|Chef|Assistante?|Développeu(?:r|se)|Ingénieure?|"
     r"Conseill(?:er|ère)|Vendeu(?:r|se)|Directeur|Directrice)"
-    r"((?:[ \t](?:de|du|des|del|de la|d')[ \t]?[\w-]+|[ \t][A-Z][\w-]*|[ \t][a-z]+-[a-z]+)*"
-    r"(?:[ \t][a-zà-ÿ]+(?=[.,;:!?)]|$))?)",
+    r"(?:[ \t](?:de|du|des|del|de la|d')[ \t]?[\w-]+|[ \t][A-Z][\w-]*|[ \t][a-z]+-[a-z]+)*"
+    r"(?:[ \t][a-zà-ÿ]+(?=[.,;:!?)]|$))?",
     re.MULTILINE,
 )
 # Words before a title that are not part of it: "Application received: Backend Engineer", "Ihre Bewerbung QA
@@ -162,22 +162,27 @@ def position_of(subject: str, text: str) -> str | None:
     """The job title: the first title-cased phrase ending in a role noun, or Spanish or French role and its
     complement, in the subject, then the text; of two starting at the same word, the longer."""
     for source in (subject, text):
-        found = [title for title in _titles(source) if title[2]]
+        found = [title for title in (_first_english_title(source), _first_romance_title(source)) if title]
         if found:
-            return min(found, key=lambda title: (title[0], -title[1]))[2]
+            return min(found, key=lambda title: (title[0], -len(title[1])))[1]
     return None
 
 
-def _titles(source: str) -> Iterable[tuple[int, int, str]]:
-    """(where it starts, how long, the title) of each candidate title in `source`."""
+def _first_english_title(source: str) -> tuple[int, str] | None:
+    """(where it starts, the title) of the first title-cased phrase ending in a role noun that is more than the
+    words before a title; matches come in order, so no later one starts earlier."""
     for match in _TITLE.finditer(source):
         words = match.group(1).split()
         while words and (words[0] in _GENERIC or (words[0] in ("Senior", "Next") and len(words) == 1)):
             words = words[1:]
-        title = _BEFORE_TITLE.sub("", " ".join(words))
-        yield match.end(1) - len(title), len(title), title
-    for match in _ROMANCE_TITLE.finditer(source):
-        yield match.start(1), len(match.group(0)), match.group(0).strip()
+        if title := _BEFORE_TITLE.sub("", " ".join(words)):
+            return match.end(1) - len(title), title
+    return None
+
+
+def _first_romance_title(source: str) -> tuple[int, str] | None:
+    match = _ROMANCE_TITLE.search(source)
+    return (match.start(), match.group()) if match else None
 
 
 # ---- dates ------------------------------------------------------------------------------------------------------
