@@ -41,10 +41,11 @@ from activities.mail_classifier import (
 from activities.mail_fields import same_company
 from activities.mail_llm import OpenAIEmailReader, build_email_reader
 from activities.mail_parse import ParsedEmail, parse_message
+from schema.applications import SyncInput
 from stack.settings import load_settings
 
 FRESH = Path(__file__).with_name("eval") / "emails_fresh_10.txt"
-ANALYSES_AT_ONCE = 8  # emails read at once, offline or by the model, as the email sync does (SyncInput)
+ANALYSES_AT_ONCE = SyncInput(owner="").concurrency  # emails read at once, offline or by the model, as the sync does
 
 
 class Labelled(msgspec.Struct, frozen=True):
